@@ -1,0 +1,43 @@
+"""What every command shares: JSON output, list parsing, the one-line error."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import click
+
+
+def emit_json(obj: Any) -> None:
+    """Print one JSON object on stdout (non-finite floats become null, as JSON has no NaN)."""
+    click.echo(json.dumps(_finite(obj)))
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def parse_bits(text: str, flag: str) -> list[int]:
+    """'0110' -> [0, 1, 1, 0]; anything but 0/1 is a bad input naming the flag."""
+    bad = sorted(set(text) - {"0", "1"})
+    if bad or not text:
+        raise click.BadParameter(f"{text!r} must be a non-empty string of 0s and 1s", param_hint=flag)
+    return [int(c) for c in text]
+
+
+def parse_ints(text: str, flag: str) -> list[int]:
+    """'0,1,2' -> [0, 1, 2]."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} must be comma-separated integers, e.g. 0,1,2", param_hint=flag) from None
+    if not values:
+        raise click.BadParameter("needs at least one integer", param_hint=flag)
+    return values

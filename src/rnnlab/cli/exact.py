@@ -1,0 +1,85 @@
+"""Commands for the exact nets (SPEC S1, S7, S8, S9): nets, run."""
+
+from __future__ import annotations
+
+import click
+
+from rnnlab.cli.common import emit_json, parse_bits
+from rnnlab.exact.net import Net
+from rnnlab.exact.sheet import NETS, bits_tensor, get_net
+
+
+def load_net(name_or_path: str, h0: str | None = None) -> Net:
+    """A built-in net by name, or a NET.json written by `rnnlab compile`; --h0 applied if given."""
+    net = Net.load(name_or_path) if name_or_path.endswith(".json") else get_net(name_or_path)
+    if h0 is not None:
+        try:
+            values = [float(v) for v in h0.split(",")]
+        except ValueError:
+            raise click.BadParameter(f"{h0!r} must be a number or comma-separated numbers", param_hint="--h0") from None
+        net = net.with_h0(values[0] if len(values) == 1 else values)
+    return net
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def nets(as_json: bool) -> None:
+    """List the built-in networks.
+
+    \b
+    Example:
+      rnnlab nets
+    """
+    rows = [(name, factory().description) for name, factory in NETS.items()]
+    if as_json:
+        emit_json({"nets": [{"name": n, "description": d} for n, d in rows]})
+        return
+    width = max(len(n) for n, _ in rows)
+    for name, description in rows:
+        click.echo(f"{name:<{width}}  {description}")
+
+
+@click.command("run")
+@click.argument("net_name", metavar="NET")
+@click.option("--input", "input1", required=True, metavar="BITS", help="Input bits x_1..x_T, e.g. 11110100.")
+@click.option("--input2", metavar="BITS", help="Second input sequence (two-sequence nets: equality, carry, adder).")
+@click.option("--h0", metavar="V", help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"net", "h": [[...] per step], "y": [...]}.')
+def run_net(net_name: str, input1: str, input2: str | None, h0: str | None, as_json: bool) -> None:
+    """Run NET (a built-in name or a compiled NET.json) and print every step's hidden state and output.
+
+    \b
+    Examples:
+      rnnlab run all-ones --input 11110100
+      rnnlab run adder --input 1101 --input2 1110     # LSB first
+    """
+    net = load_net(net_name, h0)
+    x1 = parse_bits(input1, "--input")
+    x2 = parse_bits(input2, "--input2") if input2 is not None else None
+    if net.n_inputs == 2 and x2 is None:
+        raise click.BadParameter(f"net {net.name!r} reads two sequences; give --input2 too", param_hint="--input2")
+    if net.n_inputs == 1 and x2 is not None:
+        raise click.BadParameter(f"net {net.name!r} reads one sequence", param_hint="--input2")
+    if x2 is not None and len(x2) != len(x1):
+        raise click.BadParameter(f"--input has {len(x1)} bits but --input2 has {len(x2)}; they must be equal",
+                                 param_hint="--input2")
+    trace = net.run(bits_tensor(x1, x2))
+    h, y = trace.h[0].tolist(), trace.y[0].tolist()
+    ys = [row[0] if len(row) == 1 else row for row in y]
+    if as_json:
+        emit_json({"net": net.name, "h": h, "y": ys})
+        return
+    click.echo(f"{net.name}: {net.description}")
+    head = "t  x" + ("  x2" if x2 is not None else "")
+    click.echo(f"{head}  h{' ' * 20}y")
+    for t in range(len(x1)):
+        xs = f"{x1[t]}" + (f"   {x2[t]}" if x2 is not None else "")
+        hs = "[" + ", ".join(_fmt(v) for v in h[t]) + "]"
+        click.echo(f"{t + 1:<2} {xs:<{len(head) - 3}}  {hs:<20} {', '.join(_fmt(v) for v in y[t])}")
+
+
+COMMANDS = [nets, run_net]

@@ -1,0 +1,55 @@
+"""The `rnnlab` command: a thin shell that parses, calls the library and prints.
+
+Exit status: 0 success; 1 a verification found a counterexample or a claim does not hold;
+2 bad input, reported as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from rnnlab import __version__
+from rnnlab.cli import exact
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="rnnlab")
+def cli() -> None:
+    """rnnlab: the classic mechanics of recurrent neural networks, run, verified, measured and plotted.
+
+    \b
+    Example:
+      rnnlab run all-ones --input 11110100
+    """
+
+
+for command in exact.COMMANDS:
+    cli.add_command(command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit status instead of exiting (used by tests)."""
+    try:
+        rc = cli.main(args=list(argv) if argv is not None else None, prog_name="rnnlab", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("rnnlab: interrupted", err=True)
+        return 130
+    except click.UsageError as e:
+        hint = f" (see 'rnnlab {e.ctx.info_name} --help')" if e.ctx and e.ctx.info_name != "rnnlab" else ""
+        click.echo(f"rnnlab: error: {e.format_message()}{hint}", err=True)
+        return 2
+    except click.ClickException as e:
+        click.echo(f"rnnlab: error: {e.format_message()}", err=True)
+        return 2
+    except (ValueError, OSError) as e:
+        click.echo(f"rnnlab: error: {e}", err=True)
+        return 2
+    return rc if isinstance(rc, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

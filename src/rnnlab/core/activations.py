@@ -1,0 +1,73 @@
+"""Activations of the core recurrence: identity, sigmoid with a gain, tanh, and the Heaviside step.
+
+An activation is plain data (a frozen dataclass) so that a net can be written to and read from JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+KINDS = ("identity", "sigmoid", "tanh", "step")
+
+
+@dataclass(frozen=True)
+class Activation:
+    """f(z) applied elementwise after h_t's pre-activation z = W h_{t-1} + U x_t + b."""
+
+    kind: str = "tanh"  # one of KINDS
+    gain: float = 1.0  # sigmoid only: f(z) = sigmoid(gain * z), the H of Omlin & Giles 1996
+    threshold: float = 0.0  # step only: f(z) = [z > threshold] (strict) or [z >= threshold]
+    strict: bool = True  # step only: strict inequality z > threshold
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown activation {self.kind!r}; valid: {', '.join(KINDS)}")
+        if self.kind == "sigmoid" and not self.gain > 0:
+            raise ValueError(f"sigmoid gain must be > 0, got {self.gain}")
+
+    def __call__(self, z: Tensor) -> Tensor:
+        if self.kind == "tanh":
+            return torch.tanh(z)
+        if self.kind == "sigmoid":
+            return torch.sigmoid(z * self.gain if self.gain != 1.0 else z)
+        if self.kind == "identity":
+            return z
+        # The step has zero derivative almost everywhere; the comparison carries no gradient.
+        fired = z > self.threshold if self.strict else z >= self.threshold
+        return fired.to(z.dtype)
+
+    @property
+    def is_binary(self) -> bool:
+        """True when every output is exactly 0 or 1 (the net is then a finite machine)."""
+        return self.kind == "step"
+
+    def to_dict(self) -> dict[str, Any]:
+        keep = {"identity": (), "tanh": (), "sigmoid": ("gain",), "step": ("threshold", "strict")}[self.kind]
+        return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k in keep}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Activation:
+        if not isinstance(data, dict) or "kind" not in data:
+            raise ValueError(f"an activation must be an object with a 'kind', got {data!r}")
+        unknown = set(data) - {"kind", "gain", "threshold", "strict"}
+        if unknown:
+            raise ValueError(f"unknown activation field(s) {sorted(unknown)}")
+        return cls(**data)
+
+
+def step(threshold: float = 0.0, strict: bool = True) -> Activation:
+    """The Heaviside step [z > threshold] (strict) or [z >= threshold]."""
+    return Activation("step", threshold=threshold, strict=strict)
+
+
+def sigmoid(gain: float = 1.0) -> Activation:
+    """sigmoid(gain * z)."""
+    return Activation("sigmoid", gain=gain)
+
+
+TANH = Activation("tanh")
+IDENTITY = Activation("identity")

@@ -85,16 +85,14 @@ class Recurrent(nn.Module):
         """A cell with the weights of a one-layer, unidirectional tanh nn.RNN (b = b_ih + b_hh)."""
         if rnn.num_layers != 1 or rnn.bidirectional or rnn.nonlinearity != "tanh":
             raise ValueError("only a one-layer, unidirectional tanh nn.RNN can be copied")
-        dtype = rnn.weight_hh_l0.dtype
         cell = cls(rnn.input_size, rnn.hidden_size, Activation("tanh"), batch_first=rnn.batch_first, bias=rnn.bias)
-        cell = cell.to(dtype)
+        cell = cell.to(next(rnn.parameters()).dtype)
+        p = dict(rnn.named_parameters())
         with torch.no_grad():
-            cell.W.copy_(rnn.weight_hh_l0)
-            cell.U.copy_(rnn.weight_ih_l0)
+            cell.W.copy_(p["weight_hh_l0"])
+            cell.U.copy_(p["weight_ih_l0"])
             if cell.b is not None:
-                b_ih: Tensor = rnn.bias_ih_l0
-                b_hh: Tensor = rnn.bias_hh_l0
-                cell.b.copy_(b_ih + b_hh)
+                cell.b.copy_(p["bias_ih_l0"] + p["bias_hh_l0"])
         return cell
 
     def step(self, x_t: Tensor, h_prev: Tensor) -> Tensor:

@@ -14,6 +14,9 @@ import click
 from rnnlab import __version__
 from rnnlab.cli import exact
 
+# One module per command group; each exposes COMMANDS, a list of click commands.
+COMMAND_GROUPS = [exact]
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rnnlab")
@@ -26,8 +29,9 @@ def cli() -> None:
     """
 
 
-for command in exact.COMMANDS:
-    cli.add_command(command)
+for group in COMMAND_GROUPS:
+    for command in group.COMMANDS:
+        cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

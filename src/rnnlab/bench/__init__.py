@@ -1,0 +1,17 @@
+"""Benchmarks run by `rnnlab bench`: each case measures rnnlab and its baseline side by side in one run.
+
+Each area module exposes CASES: list[Case]; all_cases() gathers them in a fixed order.
+"""
+
+from __future__ import annotations
+
+from rnnlab.bench.case import Case, Result
+
+
+def all_cases() -> list[Case]:
+    from rnnlab.bench import exact_cases
+
+    return [*exact_cases.CASES]
+
+
+__all__ = ["Case", "Result", "all_cases"]

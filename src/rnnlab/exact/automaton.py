@@ -10,6 +10,7 @@ string of bits, one per input sequence: "0"/"1" for one sequence, "00".."11" for
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,3 +124,21 @@ class Automaton:
             return cls.from_dict(data)
         except ValueError as e:
             raise ValueError(f"spec file {str(path)!r}: {e}") from None
+
+
+def random_dfa(n_states: int, alphabet: Sequence[str], seed: int, accept_prob: float = 0.5) -> Automaton:
+    """A DFA with uniformly random transitions and accepting states; start state 0 (seeded, for tests and benchmarks).
+
+    States are named q0..q{n-1}; each state accepts with probability accept_prob.
+    """
+    if n_states < 1:
+        raise ValueError(f"a DFA needs at least one state, got n_states={n_states}")
+    rng = random.Random(seed)
+    states = [f"q{i}" for i in range(n_states)]
+    return Automaton.from_dict({
+        "alphabet": list(alphabet),
+        "states": states,
+        "start": states[0],
+        "accept": [q for q in states if rng.random() < accept_prob],
+        "transitions": {q: {a: states[rng.randrange(n_states)] for a in alphabet} for q in states},
+    })

@@ -1,0 +1,165 @@
+"""Training a recurrent cell on a long-range task, with clipping statistics and a success test (SPEC S4, S5).
+
+    x (B, L, I) --cell--> h_1..h_L --readout of h_L--> y (B, n_out)
+
+Success follows Pascanu et al. 2013: under 1% errors on 10,000 fresh sequences from a generator that training
+never sees. Training stops early once a run is solved (checked whenever a 1,000-sequence validation batch
+has under 1% errors), so easy settings cost little.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from rnnlab.core.activations import TANH, sigmoid
+from rnnlab.core.recurrence import Recurrent
+from rnnlab.dynamics.clipping import Clip, ClipLog, clip_gradients
+from rnnlab.dynamics.tasks import SUCCESS_ERROR_RATE, TEST_SEQUENCES, Task, get_task
+
+CELLS = ("sigmoid", "tanh", "skip", "gru", "lstm")
+OPTIMIZERS = ("adam", "sgd")
+
+
+def make_rnn(cell: str, n_in: int, hidden: int, delay: int = 2) -> nn.Module:
+    """A batch-first recurrent module: rnnlab's Recurrent (sigmoid, tanh, skip = sigmoid + delay k) or nn.GRU/LSTM."""
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}; valid: {', '.join(CELLS)}")
+    if hidden < 1:
+        raise ValueError(f"hidden size must be >= 1, got {hidden}")
+    if cell == "sigmoid":
+        return Recurrent(n_in, hidden, sigmoid(), batch_first=True)
+    if cell == "tanh":
+        return Recurrent(n_in, hidden, TANH, batch_first=True)
+    if cell == "skip":
+        if delay < 2:
+            raise ValueError(f"the skip delay must be >= 2 (delay 1 is W itself), got {delay}")
+        return Recurrent(n_in, hidden, sigmoid(), delays=[delay], batch_first=True)
+    return (nn.GRU if cell == "gru" else nn.LSTM)(n_in, hidden, batch_first=True)
+
+
+def set_spectral_norm(rnn: nn.Module, value: float) -> None:
+    """Rescale the recurrent matrix W (rnnlab cells) so that ||W||_2 = value, e.g. to enter the exploding regime."""
+    if not isinstance(rnn, Recurrent):
+        raise ValueError("only rnnlab's Recurrent cells have a single recurrent matrix W to rescale")
+    with torch.no_grad():
+        rnn.W.mul_(value / torch.linalg.matrix_norm(rnn.W, ord=2))
+
+
+class SequenceModel(nn.Module):
+    """A recurrent module and a linear readout of its last state."""
+
+    def __init__(self, rnn: nn.Module, hidden: int, n_out: int) -> None:
+        super().__init__()
+        self.rnn = rnn
+        self.readout = nn.Linear(hidden, n_out)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out, _ = self.rnn(x)  # (B, L, H)
+        return self.readout(out[:, -1])  # (B, n_out)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    task: str = "temporal_order"  # "adding" or "temporal_order"
+    cell: str = "sigmoid"  # one of CELLS
+    T: int = 20  # sequence length
+    hidden: int = 32  # hidden units H
+    delay: int = 2  # skip cell only: the delay k of M h_{t-k}
+    steps: int = 1000  # maximum number of parameter updates
+    batch: int = 32  # sequences per update
+    lr: float = 1e-2  # learning rate
+    optimizer: str = "adam"  # "adam" or "sgd"
+    clip: Clip = field(default_factory=Clip)  # gradient clipping applied to every update
+    w_norm: float | None = None  # rnnlab cells: rescale W to this spectral norm at init (None: keep nn.RNN's init)
+    seed: int = 0  # seeds the initial weights and the training data
+    check_every: int = 50  # steps between validation checks (early stop once solved)
+    test_sequences: int = TEST_SEQUENCES  # fresh sequences in the final success test
+
+    def __post_init__(self) -> None:
+        get_task(self.task)
+        if self.cell not in CELLS:
+            raise ValueError(f"unknown cell {self.cell!r}; valid: {', '.join(CELLS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+        for name in ("T", "hidden", "steps", "batch", "check_every", "test_sequences"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"learning rate must be > 0, got {self.lr}")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    config: TrainConfig
+    solved: bool  # test error rate under 1%
+    test_error: float  # error rate on the fresh test sequences
+    final_loss: float  # mean training loss over the last 10% of the steps run (nan if any was not finite)
+    losses: list[float]  # training loss at every step run
+    steps_run: int  # updates attempted (fewer than config.steps when solved early)
+    nonfinite_skipped: int  # steps whose gradient was not finite: skipped, weights untouched
+    clip: dict[str, float | int]  # ClipLog.summary(): steps, fired, mean_pre_norm, max_pre_norm, min_cosine
+    pre_norms: list[float]  # ||g|| before clipping at every step
+    model: nn.Module = field(repr=False, compare=False)  # the trained model
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seed": self.config.seed, "solved": self.solved, "final_loss": self.final_loss,
+                "test_error": self.test_error, "steps_run": self.steps_run, "clip": self.clip,
+                "nonfinite_skipped": self.nonfinite_skipped}
+
+
+def build_model(config: TrainConfig) -> SequenceModel:
+    task = get_task(config.task)
+    torch.manual_seed(config.seed)  # nn.init draws from the global generator; seeding it makes init reproducible
+    rnn = make_rnn(config.cell, task.n_in, config.hidden, config.delay)
+    if config.w_norm is not None:
+        set_spectral_norm(rnn, config.w_norm)
+    return SequenceModel(rnn, config.hidden, task.n_out)
+
+
+@torch.no_grad()
+def error_rate(model: nn.Module, task: Task, T: int, n: int, gen: torch.Generator, batch: int = 1000) -> float:
+    """Fraction of n fresh sequences that the model gets wrong under the task's criterion."""
+    wrong = 0
+    for start in range(0, n, batch):
+        b = task.batch(min(batch, n - start), T, gen)
+        wrong += int(task.errors(model(b.x), b.y).sum())
+    return wrong / n
+
+
+def train(config: TrainConfig, progress: Callable[[int], None] | None = None) -> TrainResult:
+    """Train one model; `progress(step)` is called after every update (e.g. to advance a progress bar)."""
+    task = get_task(config.task)
+    task.batch(1, config.T, torch.Generator())  # reject a too-short T before any work
+    model = build_model(config)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt: torch.optim.Optimizer = (torch.optim.Adam(params, lr=config.lr) if config.optimizer == "adam"
+                                  else torch.optim.SGD(params, lr=config.lr))
+    data = torch.Generator().manual_seed(config.seed)
+    check = torch.Generator().manual_seed(10_000 + config.seed)  # validation data, never trained on
+    log, losses = ClipLog(), []
+    for step in range(1, config.steps + 1):
+        b = task.batch(config.batch, config.T, data)
+        loss = task.loss(model(b.x), b.y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        stats = clip_gradients(params, config.clip)
+        log.add(stats)
+        if stats.finite:  # a non-finite gradient never reaches the weights
+            opt.step()
+        losses.append(float(loss.detach()))
+        if progress is not None:
+            progress(step)
+        if step % config.check_every == 0 and error_rate(model, task, config.T, 1000, check) < SUCCESS_ERROR_RATE:
+            break  # looks solved; the fresh test below decides
+    test = torch.Generator().manual_seed(1_000_000 + config.seed)  # the success test: fresh sequences
+    test_error = error_rate(model, task, config.T, config.test_sequences, test)
+    tail = losses[-max(1, len(losses) // 10):]
+    final_loss = sum(tail) / len(tail) if all(math.isfinite(v) for v in tail) else math.nan
+    return TrainResult(config, test_error < SUCCESS_ERROR_RATE, test_error, final_loss, losses, len(losses),
+                       log.nonfinite_skipped, log.summary(), [s.pre_norm for s in log.steps], model)

@@ -31,7 +31,7 @@ def report(out_dir: str, scale: str, only: str | None, as_json: bool) -> None:
     parts = [p.strip() for p in only.split(",")] if only else None
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
+                  TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("report", total=None)
 
         def on_part(part: Part, i: int, n: int) -> None:

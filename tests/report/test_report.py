@@ -1,0 +1,44 @@
+"""The report: every claim gets a row with a computed verdict; cached per part; written atomically."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rnnlab.cli.main import main
+from rnnlab.report.build import build_report
+
+
+def test_report_rows_verdicts_and_cache(tmp_path: Path) -> None:
+    rep = build_report(tmp_path, "quick", only=["S7", "S8"])
+    data = json.loads(rep.json_path.read_text())
+    verdicts = {c["id"]: c["verdict"] for c in data["claims"]}
+    # The sheet's claims that do not hold get rows too, with the verdict computed by the verifier.
+    assert verdicts["S7.h0-zero"] == "does not hold"
+    assert verdicts["S8.as-written"] == "does not hold"
+    assert verdicts["S7.sheet-weights"] == verdicts["S8.equality"] == verdicts["S8.adder"] == "holds"
+    h0_zero = next(c for c in data["claims"] if c["id"] == "S7.h0-zero")
+    assert h0_zero["evidence"]["counterexample"]["input"] == "1"
+    page = rep.html_path.read_text()
+    assert "S7.h0-zero" in page and "does not hold" in page
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index") or p.name.startswith(".results")]
+    again = build_report(tmp_path, "quick", only=["S7", "S8"])
+    assert again.cached_parts == ["S7", "S8"]
+    assert [c.to_dict() for c in again.claims] == [c.to_dict() for c in rep.claims]
+
+
+def test_report_s1_has_embedded_figure(tmp_path: Path) -> None:
+    rep = build_report(tmp_path, "quick", only=["S1"])
+    assert {c.id: c.verdict for c in rep.claims} == {
+        "S1.closed-form": "holds", "S1.not-parity": "holds", "S1.gradients": "holds"}
+    assert "data:image/png;base64," in rep.html_path.read_text()
+
+
+def test_report_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["report", "--out", str(blocker / "sub"), "--only", "S7"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write the report" in err
+    assert main(["report", "--out", str(tmp_path), "--only", "S99"]) == 2
+    assert "unknown part" in capsys.readouterr().err

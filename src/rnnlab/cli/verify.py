@@ -19,6 +19,7 @@ from rnnlab.exact.verifier import Proof, prove
 
 DEFAULT_MAX_LEN = 12  # exhaustive second oracle for finite machines
 DEFAULT_MAX_LEN_ALTERNATING = 16
+FLOAT_BITS = 16  # nets simulated in floats (sigmoid): default max_len keeps 2^16 inputs at most
 
 
 def _cex_table(cex: Counterexample) -> list[str]:
@@ -34,10 +35,10 @@ def _cex_table(cex: Counterexample) -> list[str]:
 
 def _exhaustive(net: Net, spec: Automaton, max_len: int | None) -> Any:
     """The second oracle (every input up to max_len); imported here so that `prove` never depends on it."""
-    from rnnlab.exact.exhaustive import MAX_BITS_TORCH, exhaustive_check
+    from rnnlab.exact.exhaustive import exhaustive_check
 
     if max_len is None:
-        max_len = DEFAULT_MAX_LEN if net.is_binary else min(DEFAULT_MAX_LEN, MAX_BITS_TORCH // net.n_inputs)
+        max_len = DEFAULT_MAX_LEN if net.is_binary else min(DEFAULT_MAX_LEN, FLOAT_BITS // net.n_inputs)
     return exhaustive_check(net, spec, max_len) if max_len > 0 else None
 
 
@@ -94,8 +95,8 @@ def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
 @click.option("--against", "spec_path", metavar="SPEC.json", help="Specification automaton (default: the net's own).")
 @click.option("--h0", metavar="V", help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
 @click.option("--max-len", type=click.IntRange(min=0), default=None, metavar="N",
-              help=f"Also simulate every input up to N steps, a second oracle (default {DEFAULT_MAX_LEN}; "
-                   f"alternating {DEFAULT_MAX_LEN_ALTERNATING}; 0 disables).")
+              help=f"Also simulate every input up to N steps, a second oracle (default {DEFAULT_MAX_LEN}; sigmoid "
+                   f"nets {FLOAT_BITS} input bits; alternating {DEFAULT_MAX_LEN_ALTERNATING}; 0 disables).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"holds", "states_explored", "counterexample", "exhaustive", ...}.')
 def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | None, as_json: bool) -> int:

@@ -17,6 +17,7 @@ class Result:
     ratio: float | None  # value / baseline
     target: str = ""  # the target in words, e.g. "ratio <= 1.1"
     detail: str = ""  # what was run: sizes, repeats
+    met: bool | None = None  # whether the target was met in this run (None: no target)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,7 +15,7 @@ from rnnlab.exact.automaton import Automaton, random_dfa
 from rnnlab.exact.compiler import compile_dfa
 from rnnlab.exact.net import Net, layer
 from rnnlab.exact.sheet import ALL_ONES, PAIRS, get_net
-from rnnlab.exact.verifier import certify_gain, interval_margins, prove, smallest_gain
+from rnnlab.exact.verifier import _Machine, certify_gain, interval_margins, prove, smallest_gain
 
 SPECS = Path(__file__).parents[2] / "examples" / "specs"
 
@@ -55,6 +55,23 @@ def assert_real_and_shortest(net: Net, spec: Automaton, proof_cex: object) -> No
     assert y[-1] != expected[-1]
     for T in range(1, len(w)):
         assert disagreements(net, spec, T) == []
+
+
+@pytest.mark.parametrize("name", ["all-ones", "equality", "adder", "compiled", "compiled-sigmoid"])
+def test_batched_step_is_net_step(name: str) -> None:
+    spec = random_dfa(5, PAIRS, seed=2)
+    net = {"compiled": compile_dfa(spec), "compiled-sigmoid": compile_dfa(spec, "sigmoid")}.get(name) or get_net(name)
+    gen = torch.Generator().manual_seed(0)
+    state = [torch.randint(0, 2, (64, L.size), generator=gen).double() for L in net.layers]
+    x = torch.randint(0, 2, (64, net.n_inputs), generator=gen).double()
+    machine = _Machine(net, [L.act for L in net.layers])
+    s = torch.cat([h for h, L in zip(state, net.layers, strict=True) if L.is_recurrent], dim=1)
+    s_next, y, _ = machine.step(s, x)
+    want = net.step(state, x)
+    close = {"rtol": 0.0, "atol": 1e-12}  # step outputs are bits, so close means equal
+    torch.testing.assert_close(y, want[-1], **close)
+    rec = [h for h, L in zip(want, net.layers, strict=True) if L.is_recurrent]
+    torch.testing.assert_close(s_next, torch.cat(rec, dim=1), **close)
 
 
 @pytest.mark.parametrize("name", ["all-ones", "all-ones-from-zero", "equality", "carry", "adder"])

@@ -96,7 +96,11 @@ class Proof:
 
 
 class _Machine:
-    """A net's layers as tensors: one batched step over many (state, input) pairs at once."""
+    """A net's layers as tensors: one batched step over many (state, input) pairs at once.
+
+    The equation of Net.step (tested against it), kept apart because the interval proof needs the
+    pre-activations z and because the weights are converted to tensors once, not once per BFS level.
+    """
 
     def __init__(self, net: Net, acts: Sequence[Activation]) -> None:
         f64 = torch.float64

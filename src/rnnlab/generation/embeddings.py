@@ -1,0 +1,204 @@
+"""One-hot encoding versus dense embeddings (SPEC S2), each of the sheet's three drawbacks in numbers.
+
+(1) Sparse and as long as the vocabulary: one_hot(tokens) @ W is exactly the lookup W[tokens], but it
+    costs V numbers per token and a (N, V) x (V, d) matmul instead of N row reads.
+(2) Hard-coded: a new word adds an input dimension, so the layer that reads one-hot vectors changes
+    shape; an embedding table just gains a row and every existing output stays the same.
+(3) No similarity: distinct one-hot vectors are orthogonal (cosine 0); embeddings learned on Tiny
+    Shakespeare (skip-gram with negative sampling, Mikolov et al. 2013) put related words close.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnlab.generation.data import Vocab, split_words, word_vocab
+
+
+def one_hot_times(tokens: Tensor, W: Tensor) -> Tensor:
+    """one_hot(tokens) @ W: tokens (N,) -> (N, d), the input layer as a matmul over V-long vectors."""
+    return F.one_hot(tokens, W.shape[0]).to(W.dtype) @ W  # (N, V) @ (V, d)
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """Memory and time of one input layer read both ways, for one vocabulary size."""
+
+    vocab: int  # V
+    dim: int  # d
+    tokens: int  # tokens in the batch
+    one_hot_bytes: int  # the one-hot inputs, N x V float32
+    index_bytes: int  # the token ids, N int64
+    weight_bytes: int  # W, V x d float32 (the same table either way)
+    matmul_s: float  # best time of one_hot(tokens) @ W, one-hot construction included
+    lookup_s: float  # best time of nn.Embedding(tokens)
+    equal: bool  # the two results are bit-for-bit equal
+
+
+def _best(fn: object, repeats: int) -> float:
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()  # type: ignore[operator]
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@torch.no_grad()
+def cost_table(vocab_sizes: tuple[int, ...] = (1_000, 10_000, 100_000), dim: int = 128, tokens: int = 256,
+               repeats: int = 3, seed: int = 0) -> list[CostRow]:
+    """For each V: bytes of the inputs and best-of-`repeats` seconds of matmul versus lookup."""
+    rows = []
+    g = torch.Generator().manual_seed(seed)
+    for V in vocab_sizes:
+        emb = nn.Embedding(V, dim)
+        nn.init.normal_(emb.weight, generator=g)
+        ids = torch.randint(V, (tokens,), generator=g)
+        equal = torch.equal(one_hot_times(ids, emb.weight), emb(ids))
+        matmul_s = _best(lambda ids=ids, w=emb.weight: one_hot_times(ids, w), repeats)
+        lookup_s = _best(lambda ids=ids, e=emb: e(ids), repeats)
+        rows.append(CostRow(V, dim, tokens, tokens * V * 4, tokens * 8, V * dim * 4, matmul_s, lookup_s, equal))
+    return rows
+
+
+@dataclass(frozen=True)
+class Growth:
+    """What adding one token to a vocabulary of V costs each encoding."""
+
+    vocab_before: int  # V
+    one_hot_dim: tuple[int, int]  # length of a one-hot input before and after: V -> V + 1
+    one_hot_weight_shape: tuple[tuple[int, ...], tuple[int, ...]]  # the reading layer's W before and after
+    old_inputs_fit_new_layer: bool  # can the old V-long one-hot inputs still be fed? (no)
+    embedding_rows: tuple[int, int]  # rows of the embedding table: V -> V + 1
+    embedding_outputs_unchanged: bool  # every old token's vector is bit-for-bit the same after growing
+
+
+def grow_embedding(emb: nn.Embedding, extra: int = 1) -> nn.Embedding:
+    """A table with `extra` new rows (initialised like nn.Embedding) and the old rows copied."""
+    grown = nn.Embedding(emb.num_embeddings + extra, emb.embedding_dim)
+    with torch.no_grad():
+        grown.weight[: emb.num_embeddings] = emb.weight
+    return grown
+
+
+@torch.no_grad()
+def vocab_growth(V: int = 1000, dim: int = 128, seed: int = 0) -> Growth:
+    """Add one token both ways and check what changes."""
+    if V < 1:
+        raise ValueError(f"vocabulary size must be >= 1, got {V}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        linear = nn.Linear(V, dim, bias=False)  # reads one-hot vectors: W is (d, V)
+        linear_grown = nn.Linear(V + 1, dim, bias=False)  # a new token: the layer is rebuilt with a new shape
+        emb = nn.Embedding(V, dim)
+        grown = grow_embedding(emb)
+    ids = torch.arange(V)
+    old_inputs = F.one_hot(ids, V).float()  # (V, V)
+    try:
+        linear_grown(old_inputs)
+        fits = True
+    except RuntimeError:
+        fits = False
+    unchanged = torch.equal(emb(ids), grown(ids))
+    return Growth(V, (V, V + 1), (tuple(linear.weight.shape), tuple(linear_grown.weight.shape)), fits,
+                  (V, V + 1), unchanged)
+
+
+def one_hot_max_cosine(V: int) -> float:
+    """The largest |cosine| between two distinct one-hot vectors of length V (it is 0)."""
+    E = F.one_hot(torch.arange(V), V).float()  # (V, V)
+    cos = F.cosine_similarity(E[:, None, :], E[None, :, :], dim=-1)  # (V, V)
+    return cos.masked_fill(torch.eye(V, dtype=torch.bool), 0.0).abs().max().item()
+
+
+# ---------------------------------------------------------------------------------------------- skip-gram
+
+
+@dataclass(frozen=True)
+class SkipGramConfig:
+    """Skip-gram with negative sampling (Mikolov, Sutskever, Chen, Corrado, Dean 2013)."""
+
+    dim: int = 64  # embedding size
+    window: int = 4  # most words on each side counted as context (the actual window is drawn in 1..window)
+    negatives: int = 5  # noise words per true pair, drawn from unigram^0.75
+    min_count: int = 5  # words seen fewer times are dropped
+    subsample: float = 1e-3  # frequent-word subsampling threshold t: keep with prob sqrt(t / f) (+ t / f)
+    epochs: int = 5  # passes over the text
+    batch: int = 4096  # pairs per step
+    lr: float = 0.01  # Adam learning rate
+    seed: int = 0  # seeds the windows, the noise words and the initial vectors
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    vocab: Vocab  # the words, most frequent first (index 0 is <unk>, unused)
+    vectors: Tensor  # (V, dim) the centre-word ("input") vectors
+    counts: Tensor  # (V,) occurrences in the text
+
+    def nearest(self, word: str, k: int = 5) -> list[tuple[str, float]]:
+        """The k words of highest cosine similarity to `word` (itself excluded)."""
+        stoi = self.vocab.index()
+        if word not in stoi or word == self.vocab.tokens[0]:
+            raise ValueError(f"word {word!r} is not in the {self.vocab.size}-word vocabulary")
+        v = F.normalize(self.vectors, dim=-1)  # (V, d)
+        cos = v @ v[stoi[word]]  # (V,)
+        cos[stoi[word]] = -2.0
+        cos[0] = -2.0  # <unk>
+        top = cos.topk(k)
+        return [(self.vocab.tokens[i], float(c)) for c, i in zip(top.values.tolist(), top.indices.tolist(),
+                                                                   strict=True)]
+
+
+def train_skipgram(text: str, config: SkipGramConfig = SkipGramConfig()) -> WordVectors:
+    """Word vectors from `text`: maximise log s(u_w . v_c) + sum_noise log s(-u_w . v_n) over context pairs."""
+    words = [w for w in split_words(text) if w[0].isalpha()]  # words only: punctuation has no neighbours to learn
+    vocab = word_vocab(words, config.min_count)
+    if vocab.size < 3:
+        raise ValueError(f"the text has {vocab.size - 1} words seen >= {config.min_count} times; too few for vectors")
+    stoi = vocab.index()
+    ids = torch.tensor([stoi.get(w, 0) for w in words])
+    ids = ids[ids != 0]  # rare words are dropped, not mapped to <unk>
+    counts = torch.bincount(ids, minlength=vocab.size).double()
+    g = torch.Generator().manual_seed(config.seed)
+    freq = counts / counts.sum()
+    t = config.subsample
+    keep_p = ((t / freq).sqrt() + t / freq).clamp(max=1.0)  # word2vec's subsampling of frequent words
+    keep_p[0] = 0.0
+    noise = counts.pow(0.75)
+    noise = noise / noise.sum()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        u = nn.Embedding(vocab.size, config.dim)  # centre vectors (the word vectors kept)
+        v = nn.Embedding(vocab.size, config.dim)  # context vectors
+    nn.init.uniform_(u.weight, -0.5 / config.dim, 0.5 / config.dim, generator=g)
+    nn.init.zeros_(v.weight)
+    opt = torch.optim.Adam([*u.parameters(), *v.parameters()], lr=config.lr)
+    for _ in range(config.epochs):
+        seq = ids[torch.rand(len(ids), generator=g, dtype=torch.float64) < keep_p[ids]]
+        centres, contexts = [], []
+        reach = torch.randint(1, config.window + 1, (len(seq),), generator=g)  # dynamic window (word2vec)
+        for off in range(1, config.window + 1):
+            ok = reach[:-off] >= off
+            centres += [seq[:-off][ok], seq[off:][reach[off:] >= off]]
+            contexts += [seq[off:][ok], seq[:-off][reach[off:] >= off]]
+        c, o = torch.cat(centres), torch.cat(contexts)
+        order = torch.randperm(len(c), generator=g)
+        for i in range(0, len(c), config.batch):
+            b = order[i : i + config.batch]
+            neg = torch.multinomial(noise, len(b) * config.negatives, replacement=True, generator=g)
+            uc = u(c[b])  # (B, d)
+            pos = (uc * v(o[b])).sum(-1)  # (B,)
+            negs = torch.bmm(v(neg.view(len(b), config.negatives)), uc[:, :, None])[..., 0]  # (B, K)
+            loss = -(F.logsigmoid(pos).mean() + F.logsigmoid(-negs).sum(-1).mean())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return WordVectors(vocab, u.weight.detach().clone(), counts)
+
+

@@ -218,3 +218,15 @@ def test_mixed_activations_are_refused() -> None:
     mixed = replace(net, layers=(replace(net.layers[0], act=sigmoid(20.0)), *net.layers[1:]))
     with pytest.raises(ValueError, match="mixes sigmoid"):
         prove(mixed)
+
+
+def test_initial_state_near_a_bit_is_covered_and_far_from_one_is_not() -> None:
+    spec = Automaton.load(SPECS / "parity.json")
+    net = compile_dfa(spec, "sigmoid")
+    h0 = [0.001] * (net.layers[1].size - 1) + [0.999]  # every unit 0.001 from its bit; the start unit is last
+    near = prove(net.with_h0(h0))
+    assert near.holds and near.interval is not None and near.interval.eps is not None
+    assert near.interval.eps >= 0.001 and near.interval.margins.h0_deviation == pytest.approx(0.001)
+    far = prove(net.with_h0(0.3))
+    assert not far.holds and far.interval is not None and far.interval.eps is None
+    assert "fails already at eps = 0.3" in far.reason

@@ -70,7 +70,7 @@ class Margins:
     margin: tuple[float, ...]  # m_i = min over reachable (state, symbol) of |z_i|
     sensitivity: tuple[float, ...]  # L_i = sum of |weights| on unit inputs (x is exact)
     read: tuple[bool, ...]  # whether some unit reads unit i (if not, only the sign of z_i matters)
-    h0_deviation: float  # max |h0 - round(h0)| over recurrent units: the invariant's base needs eps >= this
+    h0_deviation: float  # max |h0 - twin's h0| over recurrent units: the invariant's base needs eps >= this
     configurations: int  # reachable (state, symbol) configurations the margins were taken over
 
 
@@ -280,8 +280,7 @@ def _interval_numbers(net: Net, spec: Automaton | None, max_states: int) -> tupl
             sens.append(float(W[i].sum() + U[i, n_in:].sum()))
             read.append(bool(W[:, i].any() or any(c[:, i].any() for c in later)))
         offset += L.size
-    dev = max((abs(v - round(v)) if v != 0.5 else 0.5 for L in net.layers if L.is_recurrent for v in L.h0),
-              default=0.0)
+    dev = max((abs(v - float(v > 0.5)) for L in net.layers if L.is_recurrent for v in L.h0), default=0.0)
     margins = Margins(tuple(units), tuple(gain), tuple(found.margin.tolist()), tuple(sens), tuple(read), dev,
                       found.configurations)
     return margins, found
@@ -368,9 +367,14 @@ def smallest_gain(margins: Margins) -> tuple[float, float]:
 def _binding(margins: Margins) -> str:
     """The unit that sets the smallest gain (at the eps that minimises it), for the reason line."""
     H, eps = smallest_gain(margins)
+    if margins.h0_deviation >= 0.5:
+        return f" (an initial state is {margins.h0_deviation:g} from the nearest bit: no eps < 1/2 covers it)"
     if not math.isfinite(H):
-        i = min(range(len(margins.units)), key=lambda j: margins.margin[j])
-        return f" (unit {margins.units[i]} has margin {margins.margin[i]:.6g}: its sign can flip)"
+        lo = _eps_range(margins)[0]  # the smallest eps the initial state allows
+        room = [m - lo * L for m, L in zip(margins.margin, margins.sensitivity, strict=True)]
+        i = min(range(len(room)), key=room.__getitem__)
+        return (f" (unit {margins.units[i]}: margin m = {margins.margin[i]:.6g}, input weight sum "
+                f"L = {margins.sensitivity[i]:.6g}; m - eps L > 0 fails already at eps = {lo:.3g})")
     logit = math.log1p(-eps) - math.log(eps)
     need = [logit / (m - eps * L) if r else 0.0
             for m, L, r in zip(margins.margin, margins.sensitivity, margins.read, strict=True)]

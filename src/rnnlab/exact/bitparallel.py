@@ -126,8 +126,8 @@ def boolean_unit(dag: Dag, terms: Sequence[tuple[Fraction, Operand]], bias: Frac
     """The node of the predicate P(z), z = bias + sum_i w_i v_i, over binary words v_i.
 
     decide(lo, hi) says whether P holds for every z in [lo, hi] (True), for none (False), or neither
-    (None). The diagram branches on v_0, v_1, ... and stops as soon as the remaining inputs cannot
-    change the answer, so an OR of k inputs is k nodes, not 2^k.
+    (None). The diagram branches on one input at a time, heaviest weight first, and stops as soon as
+    the remaining inputs cannot change the answer, so an OR of k inputs is k nodes, not 2^k.
     """
     variables: list[tuple[Fraction, int]] = []
     for w, v in terms:
@@ -139,6 +139,7 @@ def boolean_unit(dag: Dag, terms: Sequence[tuple[Fraction, Operand]], bias: Frac
             bias += w
         else:
             variables.append((w, v))
+    variables.sort(key=lambda wv: -abs(wv[0]))  # heaviest first: often decided sooner, so a smaller diagram
     n = len(variables)
     lo_rest, hi_rest = [Fraction(0)] * (n + 1), [Fraction(0)] * (n + 1)
     for i in range(n - 1, -1, -1):

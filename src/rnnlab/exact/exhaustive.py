@@ -31,7 +31,7 @@ from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.counterexample import Counterexample
 from rnnlab.exact.net import Net
 
-MAX_BITS_BIT_PARALLEL = 32  # at most 2^32 inputs of the longest length (minutes at ~5e9 sequence-steps/s)
+MAX_BITS_BIT_PARALLEL = 32  # at most 2^32 inputs of the longest length (2^32 x 32 steps: ~30 s at 5e9/s)
 MAX_BITS_TORCH = 20  # at most 2^20 inputs for the float simulation of a non-binary net
 MAX_BITS_DENSE = 22  # the dense baseline holds every input's state at once: 2^22 x H float64
 CHUNK_WORDS = 4096  # most words per chunk (32 KiB per register): fewer numpy calls per input
@@ -204,6 +204,12 @@ def _lane_pattern(p: int) -> np.uint64:
 
 
 class _BitParallel:
+    """Word programs for every step, then every chunk of 64 * C inputs run through them in order.
+
+    Registers: 0 / 1 constant words, 2 the mismatch accumulator, the input bits, two banks of state
+    words (net units and one-hot spec; step t reads bank (t - 1) % 2 and writes bank t % 2), temporaries.
+    """
+
     def __init__(self, net: Net, spec: Automaton, max_len: int, chunk_words: int | None) -> None:
         self.bnet = bp.BooleanNet.from_net(net)
         self.net, self.spec, self.max_len, self.n = net, spec, max_len, net.n_inputs
@@ -321,7 +327,7 @@ class _BitParallel:
                 return None
             t = simulate(chunk, watch=True)
             words = np.nonzero(err)[0]
-            lanes = np.unpackbits(err[words].view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+            lanes = np.unpackbits(err[words].astype("<u8").view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
             w, j = np.nonzero(lanes)
             failing = (chunk * self.C + words[w].astype(np.int64)) * 64 + j
             return t, failing

@@ -130,3 +130,19 @@ def test_random_dfa_is_seeded() -> None:
     assert random_dfa(10, ["0", "1"], 1) != random_dfa(10, ["0", "1"], 2)
     with pytest.raises(ValueError, match="at least one state"):
         random_dfa(0, ["0", "1"], 0)
+
+
+def test_only_reachable_states_get_units() -> None:
+    spec = random_dfa(12, ["0", "1"], seed=4)
+    # brute force: every state reachable at all is reached by some input of fewer than 12 symbols
+    reached = {spec.start}
+    for T in range(1, 12):
+        for w in itertools.product([0, 1], repeat=T):
+            q = spec.start
+            for a in w:
+                q = spec.delta[q][a]
+            reached.add(q)
+    assert len(reached) < 12  # this seed has unreachable states, so the test means something
+    net = compile_dfa(spec)
+    assert net.layers[1].size == 2 * len(reached) + 1
+    assert prove(net).holds

@@ -3,7 +3,7 @@
 Three layers, read in order at every step t (`Net`'s layer stack):
 
     symbol  one unit per symbol p:  [sum_j (2 p_j - 1) x_j - |p| + 1/2 > 0]     one-hot of x(t) (no memory)
-    qa      one unit per (state q, symbol a), "the state before step t was q and x(t) = a":
+    qa      one unit per (reachable state q, symbol a), "the state before step t was q and x(t) = a":
               [sum_{(p, b): delta(p, b) = q} qa_{p,b}(t-1) + start(t-1) [q = q_start] + symbol_a(t) - 3/2 > 0]
             plus a start unit, 1 only at t = 0 (h0 = 1, no input, bias -1/2)
     y       [sum_{(q, a): delta(q, a) accepting} qa_{q,a}(t) - 1/2 > 0]        the spec's output after x(t)
@@ -26,7 +26,7 @@ from rnnlab.exact.verifier import certify_gain, interval_margins, smallest_gain
 
 ACTIVATIONS = ("step", "sigmoid")
 
-__all__ = ["ACTIVATIONS", "GainProof", "compile_dfa", "gain_proof", "safe_gain"]
+__all__ = ["ACTIVATIONS", "GainProof", "compile_dfa", "gain_proof", "reachable_states", "safe_gain"]
 
 
 @dataclass(frozen=True)
@@ -39,30 +39,43 @@ class GainProof:
     max_sensitivity: float  # max L_i, the largest fan-in of units (what drives H up)
 
 
+def reachable_states(spec: Automaton) -> list[int]:
+    """States reachable from the start, in breadth-first order (the start first)."""
+    seen, order = {spec.start}, [spec.start]
+    for q in order:
+        for r in spec.delta[q]:
+            if r not in seen:
+                seen.add(r)
+                order.append(r)
+    return order
+
+
 def _layers(spec: Automaton, act: Activation) -> tuple[Layer, ...]:
-    """One weight construction for both activations (module docstring)."""
-    n_in, A, Q = spec.n_inputs, len(spec.alphabet), len(spec.states)
+    """One weight construction for both activations (module docstring); only reachable states get units."""
+    n_in, A = spec.n_inputs, len(spec.alphabet)
+    states = reachable_states(spec)
+    Q = len(states)
+    unit = {q: k for k, q in enumerate(states)}  # (q, a) is qa unit unit[q] * A + a; the start unit is Q * A
     # symbol: z = 1/2 - Hamming(x, p)
     U0 = [[2 * b - 1 for b in spec.symbol_bits(a)] for a in range(A)]  # (A, n_in)
     b0 = [0.5 - sum(spec.symbol_bits(a)) for a in range(A)]
-    # qa: unit q*A + a, then the start unit at index Q*A
     n = Q * A + 1
     W1 = [[0.0] * n for _ in range(n)]  # (n, n)
-    for p in range(Q):
+    for p in states:
         for b in range(A):
             q = spec.delta[p][b]
             for a in range(A):
-                W1[q * A + a][p * A + b] = 1.0
+                W1[unit[q] * A + a][unit[p] * A + b] = 1.0
     for a in range(A):
-        W1[spec.start * A + a][Q * A] = 1.0
+        W1[unit[spec.start] * A + a][Q * A] = 1.0
     U1 = [[0.0] * (n_in + A) for _ in range(n)]  # (n, n_in + A)
-    for q in range(Q):
+    for k in range(Q):
         for a in range(A):
-            U1[q * A + a][n_in + a] = 1.0
+            U1[k * A + a][n_in + a] = 1.0
     b1 = [-1.5] * (Q * A) + [-0.5]
     h01 = [0.0] * (Q * A) + [1.0]
     # y: reads the qa layer only
-    U2 = [[0.0] * (n_in + A) + [float(spec.delta[q][a] in spec.accept) for q in range(Q) for a in range(A)] + [0.0]]
+    U2 = [[0.0] * (n_in + A) + [float(spec.delta[q][a] in spec.accept) for q in states for a in range(A)] + [0.0]]
     return (
         layer("symbol", [[0.0] * A for _ in range(A)], U0, b0, act),
         layer("qa", W1, U1, b1, act, h0=h01),

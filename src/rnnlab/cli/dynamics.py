@@ -203,4 +203,103 @@ def train_cmd(task: str, cell: str, T: int, clip: Clip, steps: int, seeds: str, 
     click.echo(f"success rate: {rate:.0%} ({sum(r.solved for r in results)}/{len(results)})")
 
 
-COMMANDS = [gradients, bound, train_cmd]
+
+@click.command()
+@click.argument("name", type=click.Choice(["skip", "clipping"]))
+@click.option("--seeds", metavar="0,1,2,3,4", help="Seeds per point (default: the experiment's, 5).")
+@click.option("--steps", type=click.IntRange(min=1), help="Maximum updates per run (default: the experiment's).")
+@click.option("--lengths", metavar="10,20,40,80", help="skip: the sequence lengths.")
+@click.option("--out", "out_dir", metavar="DIR", help="Save the figures (PNG) and result.json in DIR.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | None, out_dir: str | None,
+               as_json: bool) -> None:
+    """Run experiment A (skip: S4) or B (clipping: S5) at its CPU-sized defaults and print what it measured.
+
+    skip: success rate against sequence length on temporal order for sigmoid, sigmoid + skip (k = 2), tanh,
+    nn.GRU and nn.LSTM, and the gradient decay with and without M. clipping: a tanh cell with ||W||_2 = 3 at
+    init on the adding problem (T = 50, SGD) under none / value:0.1 / norm:1: divergence rate, loss curves,
+    clip statistics. Each takes minutes on one CPU core.
+
+    \b
+    Examples:
+      rnnlab experiment clipping --out figs/
+      rnnlab experiment skip --seeds 0,1,2,3,4 --lengths 10,20,40,80 --out figs/ --json
+    """
+    import dataclasses
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rnnlab.experiments import clipping as exp_b
+    from rnnlab.experiments import skip as exp_a
+
+    overrides: dict[str, Any] = {}
+    if seeds is not None:
+        overrides["seeds"] = tuple(parse_ints(seeds, "--seeds"))
+    if steps is not None:
+        overrides["steps"] = steps
+    if lengths is not None:
+        if name != "skip":
+            raise click.BadParameter("only the skip experiment has lengths", param_hint="--lengths")
+        values = parse_ints(lengths, "--lengths")
+        if min(values) < 4:
+            raise click.BadParameter(f"lengths must be >= 4, got {min(values)}", param_hint="--lengths")
+        overrides["lengths"] = tuple(values)
+    result: Any
+    figures: dict[str, Any] = {}
+    if name == "skip":
+        config_a = dataclasses.replace(exp_a.SkipConfig(), **overrides)
+        with progress_bar(config_a.total_steps, "experiment A (skip)") as advance:
+            result = exp_a.run(config_a, advance)
+        plots: list[tuple[str, Callable[[Any, Any], Any]]] = [("skip_decay", exp_a.plot_decay),
+                                                              ("skip_success", exp_a.plot_success)]
+    else:
+        config_b = dataclasses.replace(exp_b.ClippingConfig(), **overrides)
+        with progress_bar(config_b.total_steps, "experiment B (clipping)") as advance:
+            result = exp_b.run(config_b, advance)
+        plots = [("clipping_losses", exp_b.plot_losses), ("clipping_norms", exp_b.plot_norms),
+                 ("clipping_divergence", exp_b.plot_divergence)]
+    for fname, plot in plots:
+        fig, ax = plt.subplots(figsize=(8, 5))
+        plot(ax, result)
+        figures[fname] = fig
+    data = result.to_dict()
+    saved = []
+    if out_dir:
+        for fname, fig in figures.items():
+            path = str(Path(out_dir) / f"{fname}.png")
+            _save(fig, path)
+            saved.append(path)
+        Path(out_dir, f"{name}_result.json").write_text(json.dumps(data, indent=1, default=str))
+    for fig in figures.values():
+        plt.close(fig)
+    if as_json:
+        emit_json({"experiment": name, **data, "figures": saved})
+        return
+    if name == "skip":
+        c = result.config
+        click.echo(f"experiment A: {c.task}, success rate over {len(c.seeds)} seeds (solved: <1% errors on "
+                   f"{c.test_sequences:,} fresh sequences, <= {c.steps} Adam steps)")
+        click.echo(f"{'cell':<18}" + "".join(f"{'T=' + str(T):>8}" for T in c.lengths) + "  largest solved")
+        for cell in c.cells:
+            click.echo(f"{exp_a.CELL_LABELS[cell]:<18}" + "".join(f"{s:>8.0%}" for s in result.success[cell])
+                       + f"  {result.largest_solved[cell]}")
+        click.echo(f"gradient decay per step back, T={c.decay_T}, median of {len(c.decay_seeds)} cells: "
+                   f"plain x{result.decay.plain_rate:.3g}, with M x{result.decay.skip_rate:.3g}")
+    else:
+        click.echo(f"experiment B: {result.config.task}, {result.config.cell}, ||W||_2 = {result.config.w_norm:g} at"
+                   f" init, T={result.config.T}, SGD lr {result.config.lr:g}, {len(result.config.seeds)} seeds")
+        click.echo(f"{'clip':<10} {'diverged':>8} {'final loss':>10} {'test err':>8} {'fired':>6} {'min cos':>8} "
+                   f"{'max ||g||':>10} {'skipped':>7}")
+        for clip, s in result.summary().items():
+            click.echo(f"{clip:<10} {s['divergence_rate']:>8.0%} {s['median_final_loss']:>10.4g} "
+                       f"{s['median_test_error']:>8.1%} {s['fired_fraction']:>6.0%} {s['min_cosine']:>8.4g} "
+                       f"{s['max_pre_norm']:>10.3g} {s['nonfinite_skipped']:>7}")
+    for path in saved:
+        click.echo(f"figure: {path}")
+
+
+COMMANDS = [gradients, bound, train_cmd, experiment]

@@ -1,0 +1,190 @@
+"""Experiment A (SPEC S4): what the temporal skip connection buys.
+
+Two measurements:
+  1. decay: ||dL/dh_t|| / ||dL/dh_T|| against the distance T - t for the skip cell and for the same cell with M
+     removed (same W, U, b, inputs), over several seeds. Through M some paths back take (T - t)/k steps.
+  2. success: the fraction of seeds that solve a long-range task (Pascanu et al. 2013: under 1% errors on 10,000
+     fresh sequences) against the sequence length, for sigmoid, sigmoid + skip, tanh, and nn.GRU / nn.LSTM.
+Expected: the skip cell decays more slowly and solves longer sequences than the plain sigmoid cell
+(Lin, Horne, Tino & Giles 1996 report NARX networks keep information 2-3x longer).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from matplotlib.axes import Axes
+from torch import Tensor
+
+from rnnlab.core.activations import sigmoid
+from rnnlab.core.recurrence import Recurrent
+from rnnlab.dynamics.probe import linear_readout, probe
+from rnnlab.dynamics.training import CELLS, TrainConfig, train
+
+CELL_LABELS = {"sigmoid": "sigmoid", "skip": "sigmoid + skip M", "tanh": "tanh", "gru": "nn.GRU", "lstm": "nn.LSTM"}
+
+
+@dataclass(frozen=True)
+class SkipConfig:
+    task: str = "temporal_order"  # the long-range task (adding or temporal_order)
+    cells: tuple[str, ...] = ("sigmoid", "skip", "tanh", "gru", "lstm")  # cells compared
+    lengths: tuple[int, ...] = (10, 20, 40, 80)  # sequence lengths T
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # one training run per seed, cell and length
+    hidden: int = 32  # hidden units H
+    delay: int = 2  # k of the skip connection M h_{t-k} (the sheet's is 2)
+    steps: int = 1000  # maximum Adam updates per run (runs stop early once solved)
+    batch: int = 32  # sequences per update
+    lr: float = 1e-2  # Adam learning rate
+    test_sequences: int = 10_000  # fresh sequences of the success test (Pascanu's criterion uses 10,000)
+    decay_T: int = 60  # length of the gradient-decay comparison
+    decay_seeds: tuple[int, ...] = tuple(range(10))  # cells drawn for the decay comparison
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.cells if c not in CELLS]
+        if unknown:
+            raise ValueError(f"unknown cell(s) {unknown}; valid: {', '.join(CELLS)}")
+        if not self.lengths or not self.seeds or not self.cells:
+            raise ValueError("cells, lengths and seeds must each be non-empty")
+
+    def train_config(self, cell: str, T: int, seed: int) -> TrainConfig:
+        return TrainConfig(task=self.task, cell=cell, T=T, hidden=self.hidden, delay=self.delay, steps=self.steps,
+                           batch=self.batch, lr=self.lr, seed=seed, test_sequences=self.test_sequences)
+
+    @property
+    def total_steps(self) -> int:
+        """The most training steps the experiment can take (for a progress bar)."""
+        return len(self.cells) * len(self.lengths) * len(self.seeds) * self.steps
+
+
+@dataclass(frozen=True)
+class Decay:
+    """||dL/dh_t|| / ||dL/dh_T|| by distance for the same cells with and without M."""
+
+    distance: Tensor  # (T,) T - t = 0..T-1
+    plain: Tensor  # (seeds, T) without M
+    skip: Tensor  # (seeds, T) with M (delay k)
+    plain_rate: float  # median over seeds of the per-step decay factor (geometric mean over the distance)
+    skip_rate: float  # the same with M
+
+
+@dataclass(frozen=True)
+class Run:
+    cell: str
+    T: int
+    seed: int
+    solved: bool
+    test_error: float
+    steps_run: int
+
+
+@dataclass(frozen=True)
+class SkipResult:
+    config: SkipConfig
+    decay: Decay
+    runs: list[Run]
+    success: dict[str, list[float]]  # cell -> success rate at each of config.lengths
+    largest_solved: dict[str, int | None]  # cell -> largest length solved by at least half the seeds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": asdict(self.config),
+            "lengths": list(self.config.lengths),
+            "success": self.success,
+            "largest_solved": self.largest_solved,
+            "decay_per_step": {"plain": self.decay.plain_rate, "skip": self.decay.skip_rate},
+            "runs": [asdict(r) for r in self.runs],
+        }
+
+
+def _rate(ratio: Tensor) -> float:
+    """Per-step factor: 10^(mean slope of log10 ratio over the distance), i.e. (ratio at T-1)^(1/(T-1))."""
+    T = ratio.shape[0]
+    return float(ratio[-1]) ** (1 / (T - 1)) if T > 1 and ratio[-1] > 0 else math.nan
+
+
+def gradient_decay(config: SkipConfig) -> Decay:
+    """Probe each seed's skip cell and the same cell without M (float64, nn.RNN's init, L = v . h_T)."""
+    T, H = config.decay_T, config.hidden
+    plain_rows: list[Tensor] = []
+    skip_rows: list[Tensor] = []
+    for seed in config.decay_seeds:
+        torch.manual_seed(seed)
+        skip = Recurrent(4, H, sigmoid(), delays=[config.delay], batch_first=True).double()
+        plain = Recurrent(4, H, sigmoid(), batch_first=True).double()
+        plain.load_state_dict({k: v for k, v in skip.state_dict().items() if not k.startswith("M.")})
+        gen = torch.Generator().manual_seed(seed)
+        x = torch.randn(1, T, 4, generator=gen, dtype=torch.float64)
+        v = torch.randn(H, generator=gen, dtype=torch.float64)
+        for cell, rows in ((plain, plain_rows), (skip, skip_rows)):
+            n = probe(cell, x, linear_readout(v)).norms[0]  # (T,) for t = 1..T
+            rows.append((n / n[-1]).flip(0))  # by distance
+    plain_t, skip_t = torch.stack(plain_rows), torch.stack(skip_rows)
+    return Decay(torch.arange(T), plain_t, skip_t, float(torch.tensor([_rate(r) for r in plain_t]).median()),
+                 float(torch.tensor([_rate(r) for r in skip_t]).median()))
+
+
+def run(config: SkipConfig, progress: Callable[[int], None] | None = None) -> SkipResult:
+    """Run experiment A; progress(n) is called with the number of training steps just taken (or skipped)."""
+    decay = gradient_decay(config)
+    runs: list[Run] = []
+    for cell in config.cells:
+        for T in config.lengths:
+            for seed in config.seeds:
+                r = train(config.train_config(cell, T, seed), (lambda step: progress(1)) if progress else None)
+                if progress:
+                    progress(config.steps - r.steps_run)
+                runs.append(Run(cell, T, seed, r.solved, r.test_error, r.steps_run))
+    success = {c: [sum(r.solved for r in runs if r.cell == c and r.T == T) / len(config.seeds)
+                   for T in config.lengths] for c in config.cells}
+    largest = {c: max((T for T, s in zip(config.lengths, success[c], strict=True) if s >= 0.5), default=None)
+               for c in config.cells}
+    return SkipResult(config, decay, runs, success, largest)
+
+
+def plot_decay(ax: Axes, result: SkipResult) -> list[Any]:
+    """log10 ||dL/dh_t|| / ||dL/dh_T|| against T - t, each seed a thin line, the median bold."""
+    d = result.decay
+    artists: list[Any] = []
+    for rows, color, label, rate in ((d.plain, "tab:red", "sigmoid, no M", d.plain_rate),
+                                     (d.skip, "tab:blue", f"sigmoid + M (k={result.config.delay})", d.skip_rate)):
+        logs = torch.where(rows > 0, rows, torch.nan).log10()
+        for row in logs:
+            artists += ax.plot(d.distance, row, color=color, alpha=0.25, lw=0.8)
+        artists += ax.plot(d.distance, logs.nanmedian(dim=0).values, color=color, lw=2.5,
+                           label=f"{label}: x{rate:.3g} per step ({len(rows)} seeds)")
+    ax.set_xlabel("distance T - t (steps)")
+    ax.set_ylabel("log10 ||dL/dh_t|| / ||dL/dh_T||")
+    ax.set_title(f"The skip connection slows the decay (x{d.skip_rate:.2f} vs x{d.plain_rate:.2f} per step),\n"
+                 "but it is still exponential")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    return artists
+
+
+def plot_success(ax: Axes, result: SkipResult) -> list[Any]:
+    """Success rate against sequence length, one line per cell."""
+    c = result.config
+    artists: list[Any] = []
+    styles = ["o-", "s--", "^-.", "D:", "v-"]
+    for i, cell in enumerate(c.cells):
+        # a small vertical offset keeps cells with equal rates visible
+        rates = [s + 0.012 * (i - len(c.cells) / 2) for s in result.success[cell]]
+        artists += ax.plot(c.lengths, rates, styles[i % len(styles)], label=CELL_LABELS[cell], lw=2, ms=7, alpha=0.85)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(c.lengths), [str(T) for T in c.lengths])
+    ax.set_ylim(-0.08, 1.08)
+    ax.set_xlabel("sequence length T (steps)")
+    ax.set_ylabel(f"success rate (fraction of {len(c.seeds)} seeds)")
+    plain, skip = result.largest_solved.get("sigmoid"), result.largest_solved.get("skip")
+    if plain is not None or skip is not None:
+        title = f"{c.task}: the skip cell solves up to T={skip}, plain sigmoid up to T={plain}"
+    else:
+        title = f"{c.task}: success rate against length"
+    ax.set_title(title + f"\n(solved: <1% errors on {c.test_sequences:,} fresh sequences, <= {c.steps} steps)")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    return artists

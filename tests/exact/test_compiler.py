@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from rnnlab.exact.automaton import Automaton, random_dfa
 from rnnlab.exact.compiler import compile_dfa, gain_proof, safe_gain
 from rnnlab.exact.net import Net
-from rnnlab.exact.sheet import PAIRS
+from rnnlab.exact.sheet import PAIRS, get_net
 from rnnlab.exact.verifier import certify_gain, interval_margins, prove
 
 SPECS = Path(__file__).parents[2] / "examples" / "specs"
@@ -38,9 +38,28 @@ def equal_so_far(w: list[str]) -> bool:
     return all(s[0] == s[1] for s in w)
 
 
+def sum_bit(w: list[str]) -> bool:
+    """Bit t of x1 + x2 (LSB first) after reading w[:t+1], by Python integers."""
+    t = len(w) - 1
+    a = sum(int(s[0]) << i for i, s in enumerate(w))
+    b = sum(int(s[1]) << i for i, s in enumerate(w))
+    return bool(((a + b) >> t) & 1)
+
+
+PAIR_PREDICATES: dict[str, Callable[[list[str]], bool]] = {"equal-so-far": equal_so_far, "serial-adder": sum_bit}
+
+
 def test_every_example_spec_has_an_oracle() -> None:
     names = {p.stem for p in SPECS.glob("*.json")}
-    assert names == set(PREDICATES) | {"equal-so-far"}
+    assert names == set(PREDICATES) | set(PAIR_PREDICATES)
+
+
+@pytest.mark.parametrize("name", sorted(PAIR_PREDICATES))
+def test_pair_spec_means_what_it_says(name: str) -> None:
+    spec = Automaton.load(SPECS / f"{name}.json")
+    for T in range(1, 6):
+        for w in itertools.product(PAIRS, repeat=T):
+            assert spec.outputs([PAIRS.index(s) for s in w])[-1] == PAIR_PREDICATES[name](list(w)), w
 
 
 @pytest.mark.parametrize("name", sorted(PREDICATES))
@@ -62,7 +81,7 @@ def rounded_outputs(net: Net, words: list[list[str]]) -> list[list[int]]:
 
 
 @pytest.mark.parametrize("activation", ["step", "sigmoid"])
-@pytest.mark.parametrize("name", sorted(PREDICATES) + ["equal-so-far"])
+@pytest.mark.parametrize("name", sorted(PREDICATES) + sorted(PAIR_PREDICATES))
 def test_example_compiles_verifies_and_matches_its_oracle(name: str, activation: str) -> None:
     """prove() holds, and float simulation of the compiled net on every input up to length 10 (pairs: 5)
     matches the spec's meaning directly."""
@@ -70,12 +89,12 @@ def test_example_compiles_verifies_and_matches_its_oracle(name: str, activation:
     net = compile_dfa(spec, activation)
     proof = prove(net)
     assert proof.holds, proof.reason
-    T = 5 if name == "equal-so-far" else 10
+    T = 5 if name in PAIR_PREDICATES else 10
     words = [list(w) for w in itertools.product(spec.alphabet, repeat=T)]
     outs = rounded_outputs(net, words)
     for w, out in zip(words, outs, strict=True):
-        if name == "equal-so-far":
-            want = [int(equal_so_far(w[: t + 1])) for t in range(T)]
+        if name in PAIR_PREDICATES:
+            want = [int(PAIR_PREDICATES[name](w[: t + 1])) for t in range(T)]
         else:
             want = [int(PREDICATES[name]("".join(w[: t + 1]))) for t in range(T)]
         assert out == want, w
@@ -146,3 +165,22 @@ def test_only_reachable_states_get_units() -> None:
     net = compile_dfa(spec)
     assert net.layers[1].size == 2 * len(reached) + 1
     assert prove(net).holds
+
+
+def test_mealy_spec_is_read_as_its_dfa_and_proves_the_sheets_adder() -> None:
+    spec = Automaton.load(SPECS / "serial-adder.json")
+    assert len(spec.states) == 4 and prove(get_net("adder"), spec).holds
+    assert not prove(get_net("carry"), spec).holds
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"accept": []}, "not both"),
+    ({"outputs": {"c0": {"00": 0, "01": 1, "10": 1, "11": 0}}}, "'outputs' of state 'c1'"),
+    ({"outputs": {"c0": {"00": 2, "01": 1, "10": 1, "11": 0}, "c1": {}}}, "must give 0 or 1"),
+    ({"outputs": {"c9": {}}}, "unknown state 'c9' in 'outputs'"),
+    ({"outputs": [0, 1]}, "'outputs' must be an object"),
+])
+def test_malformed_mealy_specs(change: dict[str, object], message: str) -> None:
+    data = json.loads((SPECS / "serial-adder.json").read_text()) | change
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Automaton.from_dict(data)

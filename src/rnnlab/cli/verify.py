@@ -150,12 +150,14 @@ def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | 
 @click.option("--out", metavar="NET.json", help="Write the net (accepted by `run` and `verify`).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"layers", "gain", "eps", "holds", "net", ...}.')
 def compile_spec(spec_path: str, activation: str, out: str | None, as_json: bool) -> int:
-    """Compile a DFA spec into an RNN and prove the result equal to the spec for every length.
+    """Compile a DFA spec (or a Mealy machine: "outputs" in place of "accept") into an RNN and prove the
+    result equal to the spec for every length.
 
     \b
     Examples:
       rnnlab compile examples/specs/parity.json --out parity-net.json
       rnnlab compile examples/specs/divisible-by-3.json --activation sigmoid
+      rnnlab verify adder --against examples/specs/serial-adder.json
     """
     spec = Automaton.load(spec_path)
     net = replace(compile_dfa(spec, activation), name=Path(spec_path).stem)

@@ -5,6 +5,8 @@
 
 The machine's output at step t is 1 iff the state after reading x_1..x_t is accepting. A symbol is a
 string of bits, one per input sequence: "0"/"1" for one sequence, "00".."11" for two ("x1x2").
+A Mealy machine, which emits a bit on every transition, is written with "outputs" in place of "accept":
+{..., "outputs": {"q0": {"0": 0, "1": 1}, ...}}; it is read as the equivalent DFA (module `from_dict`).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class Automaton:
         """Validate and build; every problem raises ValueError naming the bad value."""
         if not isinstance(data, dict):
             raise ValueError("an automaton spec must be a JSON object")
+        if "outputs" in data:
+            return cls._from_mealy(data)
         required = {"alphabet", "states", "start", "accept", "transitions"}
         missing, unknown = required - set(data), set(data) - required - {"name", "description"}
         if missing:
@@ -108,6 +112,36 @@ class Automaton:
                     raise ValueError(f"missing transition from state {q!r} on symbol {s!r}")
             delta.append(tuple(state(row[s], f"transitions[{q!r}][{s!r}]") for s in alphabet))
         return cls(tuple(alphabet), tuple(states), start, accept, tuple(delta))
+
+    @classmethod
+    def _from_mealy(cls, data: dict[str, Any]) -> Automaton:
+        """A Mealy machine ("outputs": {state: {symbol: 0 or 1}}, the bit emitted on each transition, instead
+        of "accept") as the equivalent DFA: state (q, o) = "in q, having just emitted o", accepting iff o = 1."""
+        if "accept" in data:
+            raise ValueError("a spec has either 'accept' (a DFA) or 'outputs' (a Mealy machine), not both")
+        mealy = cls.from_dict({k: v for k, v in data.items() if k != "outputs"} | {"accept": []})
+        outputs = data["outputs"]
+        if not isinstance(outputs, dict):
+            raise ValueError("'outputs' must be an object: state -> {symbol: 0 or 1}")
+        for q in outputs:
+            if q not in mealy.states:
+                raise ValueError(f"unknown state {q!r} in 'outputs'; states are {list(mealy.states)}")
+        bit: dict[tuple[str, str], int] = {}
+        for q in mealy.states:
+            row = outputs.get(q)
+            if not isinstance(row, dict) or set(row) != set(mealy.alphabet) or set(row.values()) - {0, 1}:
+                raise ValueError(f"'outputs' of state {q!r} must give 0 or 1 for every symbol {list(mealy.alphabet)}")
+            bit.update(((q, a), int(v)) for a, v in row.items())
+        name = {(q, o): f"{q}/{o}" for q in mealy.states for o in (0, 1)}
+        return cls.from_dict({
+            "alphabet": list(mealy.alphabet),
+            "states": list(name.values()),
+            "start": name[(mealy.states[mealy.start], 0)],  # no bit is emitted before the first symbol
+            "accept": [name[(q, 1)] for q in mealy.states],
+            "transitions": {name[(q, o)]: {a: name[(mealy.states[mealy.delta[i][k]], bit[(q, a)])]
+                                           for k, a in enumerate(mealy.alphabet)}
+                            for i, q in enumerate(mealy.states) for o in (0, 1)},
+        })
 
     @classmethod
     def load(cls, path: str | Path) -> Automaton:

@@ -308,3 +308,24 @@ def test_random_threshold_nets_match_brute_force(problem: tuple[Net, Automaton, 
     if brute is not None:
         assert result.counterexample is not None
         assert (result.counterexample.input, result.counterexample.input2) == brute
+
+
+# --- compiled nets --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("alphabet", [["0", "1"], ["00", "01", "10", "11"]])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_compiled_random_dfas_hold_and_their_mutants_agree(alphabet: list[str], seed: int) -> None:
+    from rnnlab.exact.automaton import random_dfa
+    from rnnlab.exact.compiler import compile_dfa
+
+    spec = random_dfa(5, alphabet, seed)
+    max_len = 7 if len(alphabet) == 2 else 3
+    net = compile_dfa(spec, "step")
+    assert exhaustive_check(net, spec, max_len).holds
+    _check_three_ways(net, spec, max_len)
+    mutants = _mutants(net)[::15]  # a spread of single flipped weights
+    failures = 0
+    for mutant in mutants:
+        _check_three_ways(mutant, spec, max_len)
+        failures += not exhaustive_check(mutant, spec, max_len).holds
+    assert failures > 0

@@ -35,7 +35,7 @@ def recurrence_tanh_vs_nn_rnn(batch: int = 64, steps: int = 100, inputs: int = 1
     ratio = ours / theirs
     return Result("recurrence_tanh_vs_nn_rnn", ours, "s", theirs, ratio, "ratio <= 1.1",
                   f"forward+backward, B={batch} T={steps} I={inputs} H={hidden}, float32, "
-                  f"best of {repeats} interleaved; baseline torch.nn.RNN", ratio <= 1.1)
+                  f"best of {repeats} interleaved after a warm-up run; baseline torch.nn.RNN", ratio <= 1.1)
 
 
 def _holding_binary_nets() -> list[str]:
@@ -79,7 +79,7 @@ def verifier_exhaustive_seq_steps_per_s(one_len: int = 24, two_len: int = 12, de
     return Result("verifier_exhaustive_seq_steps_per_s", value, "seq-steps/s", baseline, value / baseline,
                   ">= 5e9 seq-steps/s",
                   f"every input of length {one_len} (one-sequence nets) / {two_len} (two-sequence nets), "
-                  f"best of {repeats}: " + "; ".join(per_net)
+                  f"best of {repeats} after a warm-up run: " + "; ".join(per_net)
                   + f". Baseline: dense numpy float64 at length {dense_one_len} / {dense_two_len}; ratio = speedup",
                   value >= 5e9)
 
@@ -102,7 +102,7 @@ def verifier_proof_256_state_dfa_s(n_states: int = 256, seed: int = 0, exhaustiv
     exhaustive_s = time.perf_counter() - start
     return Result("verifier_proof_256_state_dfa_s", t, "s", exhaustive_s, t / exhaustive_s, "< 2 s",
                   f"prove(compile_dfa(random_dfa({n_states}, seed={seed}), 'step')): {proofs[-1].states_explored} "
-                  f"(net, spec) states, every length, best of {repeats}. Baseline: the exhaustive check of the "
+                  f"(net, spec) states, every length, best of {repeats} after a warm-up run. Baseline: the exhaustive check of the "
                   f"same net, which covers only lengths 1..{exhaustive_len} ({ex.sequences} inputs; each extra "
                   f"symbol doubles it)", t < 2.0)
 

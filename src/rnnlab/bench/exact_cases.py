@@ -102,9 +102,9 @@ def verifier_proof_256_state_dfa_s(n_states: int = 256, seed: int = 0, exhaustiv
     exhaustive_s = time.perf_counter() - start
     return Result("verifier_proof_256_state_dfa_s", t, "s", exhaustive_s, t / exhaustive_s, "< 2 s",
                   f"prove(compile_dfa(random_dfa({n_states}, seed={seed}), 'step')): {proofs[-1].states_explored} "
-                  f"(net, spec) states, every length, best of {repeats} after a warm-up run. Baseline: the exhaustive check of the "
-                  f"same net, which covers only lengths 1..{exhaustive_len} ({ex.sequences} inputs; each extra "
-                  f"symbol doubles it)", t < 2.0)
+                  f"(net, spec) states, every length, best of {repeats} after a warm-up run. Baseline: the "
+                  f"exhaustive check of the same net, which covers only lengths 1..{exhaustive_len} "
+                  f"({ex.sequences} inputs; each extra symbol doubles it)", t < 2.0)
 
 
 CASES: list[Case] = [

@@ -4,6 +4,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 
 from rnnlab.dynamics.clipping import Clip, ClipLog, clip_gradients, parse_clip
@@ -88,3 +90,9 @@ def test_parse_clip(text: str, expected: Clip) -> None:
 def test_parse_clip_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="clipping"):
         parse_clip(text)
+
+
+@given(kind=st.sampled_from(["value", "norm"]),
+       c=st.floats(min_value=1e-30, max_value=1e30, allow_nan=False, allow_infinity=False))
+def test_parse_clip_round_trips_any_positive_threshold(kind: str, c: float) -> None:
+    assert parse_clip(f"{kind}:{c!r}") == Clip(kind, c)

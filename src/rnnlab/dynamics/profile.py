@@ -79,9 +79,10 @@ def plot_profile(ax: Axes, profile: GradientProfile) -> list[Any]:
     artists = ax.plot(distance[ok], n[ok].log10(), label=f"||dL/dh_t||, {profile.cell}", lw=2)
     if profile.bound is not None:
         b = profile.bound
-        artists += ax.plot(distance[b > 0], b[b > 0].log10(), "--", color="black",
-                           label="bound ||dL/dh_T|| (gamma ||W||)^(T-t)" if profile.cell != "skip"
-                           else "bound B_t = a B_t+1 + b B_t+k")
+        gam = "1/4" if profile.cell in ("sigmoid", "skip") else "1"
+        label = (f"bound ||dL/dh_T|| ({gam} ||W||_2)^(T-t), ||W||_2 = {profile.w_norm:.3g}" if profile.cell != "skip"
+                 else f"bound B_t = a B_(t+1) + b B_(t+k), a = {gam} ||W||_2, b = {gam} ||M||_2")
+        artists += ax.plot(distance[b > 0], b[b > 0].log10(), "--", color="black", label=label)
     ax.set_xlabel("distance T - t (steps)")
     ax.set_ylabel("log10 ||dL/dh_t||")
     rate = profile.decay_per_step

@@ -126,7 +126,7 @@ def perturbed(net: Net, layer_index: int, row: int, col: int, delta: float, whic
     return replace(net, layers=tuple(layers))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(1, 5), pairs=st.booleans(), seed=st.integers(0, 10**6), which=st.sampled_from(["W", "U"]),
        pick=st.integers(0, 10**6), delta=st.sampled_from([-2.0, -1.0, 1.0]))
 def test_perturbed_weights_verdict_matches_brute_force(n: int, pairs: bool, seed: int, which: str, pick: int,

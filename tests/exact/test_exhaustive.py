@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnnlab.core.activations import IDENTITY, sigmoid, step
+from rnnlab.exact import bitparallel as bp
 from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.exhaustive import (
     MAX_BITS_BIT_PARALLEL,
@@ -329,3 +330,23 @@ def test_compiled_random_dfas_hold_and_their_mutants_agree(alphabet: list[str], 
         _check_three_ways(mutant, spec, max_len)
         failures += not exhaustive_check(mutant, spec, max_len).holds
     assert failures > 0
+
+
+def test_a_unit_too_large_to_expand_falls_back_to_the_float_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A shift register of the last 12 inputs read by one output unit whose 12 weights give every subset its
+    # own sum: the decision diagram is wide near the threshold (here over a lowered limit, to stay fast).
+    monkeypatch.setattr(bp, "MAX_DIAGRAM_NODES", 500)
+    m = 12
+    W = [[1.0 if j == i - 1 else 0.0 for j in range(m)] for i in range(m)]
+    U = [[1.0 if i == 0 else 0.0] for i in range(m)]
+    weights = [1 + 2**i / 2**14 for i in range(m)]
+    net = Net("wide", 1, (
+        layer("r", W, U, [-0.5] * m, step()),
+        layer("y", [[0.0]], [[0.0, *weights]], [-sum(weights) / 2], step()),
+    ))
+    spec = Automaton.from_dict({"alphabet": ["0", "1"], "states": ["a"], "start": "a", "accept": [],
+                                "transitions": {"a": {"0": "a", "1": "a"}}})
+    result = exhaustive_check(net, spec, 12)
+    assert result.method == "torch"
+    assert result.counterexample is not None and exhaustive_check_dense(net, spec, 12) == replace(
+        result, method="dense")

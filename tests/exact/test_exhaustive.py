@@ -350,3 +350,12 @@ def test_a_unit_too_large_to_expand_falls_back_to_the_float_simulation(monkeypat
     assert result.method == "torch"
     assert result.counterexample is not None and exhaustive_check_dense(net, spec, 12) == replace(
         result, method="dense")
+
+
+def test_non_finite_h0_is_simulated_in_floats() -> None:
+    net = get_net("all-ones").with_h0(float("inf"))  # h_1 = [inf + x - 1.5 >= 0.5] = 1 whatever x is
+    assert net.spec is not None
+    result = exhaustive_check(net, net.spec, 6)
+    assert result.method == "torch"
+    assert result.counterexample is not None and result.counterexample.input == "0"
+    assert exhaustive_check_dense(net, net.spec, 6).counterexample == result.counterexample

@@ -15,6 +15,7 @@ one-hot structure (the compiler's nets) stays a handful of ANDs and ORs per unit
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -235,6 +236,9 @@ class BooleanNet:
     @classmethod
     def from_net(cls, net: Net) -> BooleanNet:
         check_boolean(net)
+        numbers = [v for L in net.layers for v in (*L.b, *L.h0, *(w for row in (*L.W, *L.U) for w in row))]
+        if not all(math.isfinite(v) for v in numbers):
+            raise NotBoolean(f"net {net.name!r} has a non-finite weight, bias or h0")
         layers = tuple(
             tuple(Unit(tuple((k, Fraction(w)) for k, w in enumerate(L.U[j]) if w != 0),
                        tuple((k, Fraction(w)) for k, w in enumerate(L.W[j]) if w != 0),

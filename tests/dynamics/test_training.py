@@ -62,3 +62,13 @@ def test_make_rnn_rejects() -> None:
         TrainConfig(optimizer="lbfgs")
     with pytest.raises(ValueError, match="T must be"):
         TrainConfig(T=0)
+
+
+def test_building_a_model_leaves_the_callers_random_stream_alone() -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    a = build_model(TrainConfig(cell="lstm", seed=7))
+    assert torch.equal(torch.rand(3), expected)
+    b = build_model(TrainConfig(cell="lstm", seed=7))
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))

@@ -17,7 +17,7 @@ from torch import Tensor
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.jacobian import cell_bound, count_violations
 from rnnlab.dynamics.probe import linear_readout, probe
-from rnnlab.dynamics.training import make_rnn, set_spectral_norm
+from rnnlab.dynamics.training import make_rnn, seeded, set_spectral_norm
 
 INPUTS = 4  # input size of the probed cell; inputs x_t ~ N(0, 1)
 
@@ -56,8 +56,8 @@ def gradient_profile(cell: str, T: int = 100, hidden: int = 32, delay: int = 2, 
     """Probe a freshly initialised cell (nn.RNN's init; W rescaled to ||W||_2 = w_norm if given) in float64."""
     if T < 1:
         raise ValueError(f"T must be >= 1, got {T}")
-    torch.manual_seed(seed)
-    rnn = make_rnn(cell, INPUTS, hidden, delay).double()
+    with seeded(seed):
+        rnn = make_rnn(cell, INPUTS, hidden, delay).double()
     if w_norm is not None:
         set_spectral_norm(rnn, w_norm)
     gen = torch.Generator().manual_seed(seed)

@@ -10,7 +10,8 @@ has under 1% errors), so easy settings cost little.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,15 @@ from rnnlab.dynamics.tasks import SUCCESS_ERROR_RATE, TEST_SEQUENCES, Task, get_
 
 CELLS = ("sigmoid", "tanh", "skip", "gru", "lstm")
 OPTIMIZERS = ("adam", "sgd")
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch's global generator, which nn.init draws from, inside the block only: the caller's stream is
+    restored afterwards, so building a model never perturbs anything else."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def make_rnn(cell: str, n_in: int, hidden: int, delay: int = 2) -> nn.Module:
@@ -118,11 +128,11 @@ class TrainResult:
 
 def build_model(config: TrainConfig) -> SequenceModel:
     task = get_task(config.task)
-    torch.manual_seed(config.seed)  # nn.init draws from the global generator; seeding it makes init reproducible
-    rnn = make_rnn(config.cell, task.n_in, config.hidden, config.delay)
-    if config.w_norm is not None:
-        set_spectral_norm(rnn, config.w_norm)
-    return SequenceModel(rnn, config.hidden, task.n_out)
+    with seeded(config.seed):
+        rnn = make_rnn(config.cell, task.n_in, config.hidden, config.delay)
+        if config.w_norm is not None:
+            set_spectral_norm(rnn, config.w_norm)
+        return SequenceModel(rnn, config.hidden, task.n_out)
 
 
 @torch.no_grad()

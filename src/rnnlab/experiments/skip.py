@@ -23,7 +23,7 @@ from torch import Tensor
 from rnnlab.core.activations import sigmoid
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.probe import linear_readout, probe
-from rnnlab.dynamics.training import CELLS, TrainConfig, train
+from rnnlab.dynamics.training import CELLS, TrainConfig, seeded, train
 
 CELL_LABELS = {"sigmoid": "sigmoid", "skip": "sigmoid + skip M", "tanh": "tanh", "gru": "nn.GRU", "lstm": "nn.LSTM"}
 
@@ -112,8 +112,8 @@ def gradient_decay(config: SkipConfig) -> Decay:
     plain_rows: list[Tensor] = []
     skip_rows: list[Tensor] = []
     for seed in config.decay_seeds:
-        torch.manual_seed(seed)
-        skip = Recurrent(4, H, sigmoid(), delays=[config.delay], batch_first=True).double()
+        with seeded(seed):
+            skip = Recurrent(4, H, sigmoid(), delays=[config.delay], batch_first=True).double()
         plain = Recurrent(4, H, sigmoid(), batch_first=True).double()
         plain.load_state_dict({k: v for k, v in skip.state_dict().items() if not k.startswith("M.")})
         gen = torch.Generator().manual_seed(seed)

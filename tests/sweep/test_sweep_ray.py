@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -57,6 +58,13 @@ def _descendants(root: int) -> set[int]:
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _listening(pids: set[int]) -> list[str]:
     """Local addresses (hex, as in /proc/net/tcp*) of the TCP sockets in LISTEN state owned by pids."""
     inodes = set()
@@ -82,7 +90,9 @@ LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F", "0000000000000000000
 
 def test_local_instance_listens_on_loopback_only(ray_instance: str) -> None:
     assert ray_instance.startswith("127.0.0.1:")
-    addresses = _listening(_descendants(os.getpid()) | {os.getpid()})
+    ray_pids = {p for p in _descendants(os.getpid()) if b"ray" in _cmdline(p)}  # gcs_server, raylet, ray::workers
+    assert ray_pids
+    addresses = _listening(ray_pids)
     assert addresses and set(addresses) <= LOOPBACK, addresses
 
 
@@ -154,3 +164,19 @@ def test_unreachable_address_is_one_line_and_loses_nothing(ray_sweep: dict[str, 
     assert err.count("\n") == 1 and "cannot reach a Ray cluster" in err and address in err
     after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in (out / "trials").glob("*.json")}
     assert after == before
+
+
+def test_join_an_existing_cluster_with_address_auto(ray_sweep: dict[str, Any], ray_instance: str,
+                                                    tmp_path: Path) -> None:
+    """A second process joins the running instance (`--address auto` finds it through RAY_ADDRESS)."""
+    text = TINY.read_text().split("[grid]")[0] + '[grid]\ncell = ["skip"]\nT = [5]\nseed = [0, 1]\n'
+    (tmp_path / "two.toml").write_text(text)
+    cmd = [sys.executable, "-m", "rnnlab", "sweep", str(tmp_path / "two.toml"), "--out", str(tmp_path / "out"),
+           "--backend", "ray", "--address", "auto", "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "RAY_ADDRESS": ray_instance})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["ran"] == 2
+    joined = load_sweep(tmp_path / "out").records
+    earlier = load_sweep(ray_sweep["out"]).records
+    assert len(joined) == 2 and all(r.result == earlier[k].result for k, r in joined.items())

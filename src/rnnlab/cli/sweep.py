@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -78,7 +79,7 @@ def sweep(config_path: str, backend: str, address: str | None, out_dir: str | No
     if as_json:
         emit_json({**run.to_dict(), "summary": summary.to_dict()})
         return
-    Console().print(_table(summary))
+    Console(width=None if sys.stdout.isatty() else 120).print(_table(summary))  # piped: no wrapping at 80
     click.echo(f"{run.total} trials: {run.skipped} already finished, {run.ran} run now in {run.seconds:.1f} s "
                f"({backend}); {run.errors} recorded with an error. Results: {out}/trials/")
 

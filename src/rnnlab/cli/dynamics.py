@@ -293,7 +293,7 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
         click.echo(f"experiment B: {result.config.task}, {result.config.cell}, ||W||_2 = {result.config.w_norm:g} at"
                    f" init, T={result.config.T}, SGD lr {result.config.lr:g}, {len(result.config.seeds)} seeds")
         click.echo(f"{'clip':<10} {'diverged':>8} {'final loss':>10} {'test err':>8} {'fired':>6} {'min cos':>8} "
-                   f"{'max ||g||':>10} {'skipped':>7}")
+                   f"{'max ||g||':>10} {'skipped':>7}    (final loss: median over the runs that stayed finite)")
         for clip, s in result.summary().items():
             click.echo(f"{clip:<10} {s['divergence_rate']:>8.0%} {s['median_final_loss']:>10.4g} "
                        f"{s['median_test_error']:>8.1%} {s['fired_fraction']:>6.0%} {s['min_cosine']:>8.4g} "

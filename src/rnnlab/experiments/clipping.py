@@ -93,7 +93,7 @@ class ClippingResult:
             finite = [r.final_loss for r in runs if math.isfinite(r.final_loss)]
             out[c] = {
                 "divergence_rate": self.divergence_rate[c],
-                "median_final_loss": statistics.median(finite) if finite else math.nan,
+                "median_final_loss": statistics.median(finite) if finite else math.nan,  # over runs that stayed finite
                 "median_test_error": statistics.median(r.test_error for r in runs),
                 "fired_fraction": sum(r.fired for r in runs) / (len(runs) * self.config.steps),
                 "min_cosine": min(r.min_cosine for r in runs),
@@ -178,6 +178,7 @@ def plot_divergence(ax: Axes, result: ClippingResult) -> list[Any]:
     rates = result.divergence_rate
     clips = list(result.config.clips)
     bars = ax.bar(clips, [rates[c] for c in clips], color=[COLORS.get(_kind(c), "gray") for c in clips])
+    ax.bar_label(bars, labels=[f"{rates[c]:.0%}" for c in clips])
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("clipping")
     ax.set_ylabel(f"divergence rate (fraction of {len(result.config.seeds)} seeds)")

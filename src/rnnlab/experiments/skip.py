@@ -174,17 +174,17 @@ def plot_success(ax: Axes, result: SkipResult) -> list[Any]:
         # a small vertical offset keeps cells with equal rates visible
         rates = [s + 0.012 * (i - len(c.cells) / 2) for s in result.success[cell]]
         artists += ax.plot(c.lengths, rates, styles[i % len(styles)], label=CELL_LABELS[cell], lw=2, ms=7, alpha=0.85)
+    ax.legend(title="lines offset slightly\nto stay visible", fontsize="small", title_fontsize="small")
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(c.lengths), [str(T) for T in c.lengths])
     ax.set_ylim(-0.08, 1.08)
     ax.set_xlabel("sequence length T (steps)")
     ax.set_ylabel(f"success rate (fraction of {len(c.seeds)} seeds)")
-    plain, skip = result.largest_solved.get("sigmoid"), result.largest_solved.get("skip")
-    if plain is not None or skip is not None:
+    if {"sigmoid", "skip"} <= set(c.cells):
+        plain, skip = (result.largest_solved[k] or "none" for k in ("sigmoid", "skip"))
         title = f"{c.task}: the skip cell solves up to T={skip}, plain sigmoid up to T={plain}"
     else:
         title = f"{c.task}: success rate against length"
     ax.set_title(title + f"\n(solved: <1% errors on {c.test_sequences:,} fresh sequences, <= {c.steps} steps)")
-    ax.legend()
     ax.grid(True, alpha=0.3)
     return artists

@@ -12,8 +12,9 @@ import torch
 
 from rnnlab.dynamics.training import TrainConfig, train
 
-# A trial function takes the trial's config and returns JSON-able numbers; the sweep runs it in worker processes,
-# so it must be importable (a module-level function).
+# A trial function takes the trial's config and returns JSON-able numbers, with "solved" and "test_error" for
+# the success tables; the sweep runs it in worker processes, so it must be picklable (a module-level function,
+# or a functools.partial of one).
 TrialFn = Callable[[TrainConfig], dict[str, Any]]
 
 

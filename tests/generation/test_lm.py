@@ -130,7 +130,7 @@ def test_small_real_training_run_per_strategy(strategy: str) -> None:
     model = build_model(LMConfig(corpus.vocab.size, "gru", 16, 48), 0)
     before = windowed_nll(model, corpus.val, 64)
     config = TrainConfig(strategy=parse_strategy(strategy, 40), steps=40, time_budget_s=None, batch=16, seq_len=32,
-                         lr=1e-2, feed="sample", eval_points=2, eval_windows=32, threads=1)
+                         lr=1e-2, feed="sample", bf16=False, eval_points=2, eval_windows=32, threads=1)
     result = train_lm(model, corpus, config)
     after = windowed_nll(model, corpus.val, 64)
     assert result.steps == 40 and result.tokens == 40 * 16 * 32
@@ -156,3 +156,24 @@ def test_bad_configs() -> None:
         TrainConfig(feed="beam")
     with pytest.raises(ValueError, match="time budget"):
         TrainConfig(time_budget_s=-1)
+
+
+def test_thread_chooser_switches_to_the_faster_setting_and_backs_off() -> None:
+    from rnnlab.generation.lm import _ThreadChooser
+
+    fixed = _ThreadChooser(1, 10.0)
+    assert [fixed.before_step(t) for t in (0.0, 100.0)] == [1, 1]
+    c = _ThreadChooser(None, 10.0)
+    c.auto, c.current, c.other = True, 2, 1
+    assert c.before_step(0.0) == 2
+    c.after_step(1.0, 1.0)  # all cores: 1 s per step
+    assert c.before_step(5.0) == 2  # not yet time to try
+    assert c.before_step(10.0) == 1 and c.trying == 2
+    c.after_step(0.6, 10.6)
+    assert c.before_step(10.6) == 1
+    c.after_step(0.5, 11.1)  # one thread is faster: switch
+    assert c.current == 1 and c.est == 0.5 and c.next_try == 11.1 + 10.0
+    assert c.before_step(21.2) == 2
+    c.after_step(2.0, 23.2)  # a try 4x slower stops after one step and doubles the wait
+    assert c.trying == 0 and c.current == 1 and c.wait_s == 20.0 and c.next_try == 43.2
+    assert c.before_step(30.0) == 1

@@ -169,7 +169,8 @@ def run_exposure(config: ExposureConfig, on_step: Callable[[str, int, int, int],
             model = build_model(LMConfig(setup.vocab_size, config.cell, config.embed_dim, config.hidden), seed)
             tc = TrainConfig(strategy=strategy, steps=config.steps, time_budget_s=None, batch=config.batch,
                              seq_len=config.seq_len, lr=config.lr, warmup=max(1, config.steps // 20),
-                             feed=config.feed, eval_points=2, seed=seed)
+                             feed=config.feed, bf16=False, eval_points=2, seed=seed,
+                             threads=1)  # a small model: one thread, float32
 
             def progress(step: int, _p: float, _loss: float, s: str = strategy_name, sd: int = seed) -> None:
                 if on_step is not None:

@@ -1,0 +1,451 @@
+"""Commands for sequence generation (SPEC S2, S6): schedule, lm, exposure, embeddings."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from rnnlab.cli.common import emit_json, parse_ints
+from rnnlab.generation.lm import LMConfig, TrainConfig
+from rnnlab.generation.schedules import DECAYS, STRATEGIES, Schedule, default_schedule, parse_strategy
+
+
+def _default(cls: Any, name: str) -> Any:
+    """A dataclass field's default, shown in --help so that the recipe is stated in one place."""
+    return cls.__dataclass_fields__[name].default
+
+
+def _float_list(text: str, flag: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} must be comma-separated numbers", param_hint=flag) from None
+
+
+@contextmanager
+def _progress(enabled: bool = True) -> Iterator[Progress]:
+    """A rich progress bar on stderr (never on stdout, which --json keeps for its one object)."""
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=console,
+                  disable=not enabled or not console.is_terminal, transient=False) as progress:
+        yield progress
+
+
+def _save_figure(fig: Any, path: Path) -> None:
+    fig.savefig(path, dpi=120)
+
+
+# ---------------------------------------------------------------------------------------------- schedule
+
+
+@click.command()
+@click.argument("decay", metavar="DECAY")
+@click.option("--k", "k", type=float, help="linear: eps at step 0; exponential: 0 < k < 1; inverse-sigmoid: k >= 1.")
+@click.option("--c", "c", type=float, help="linear only: decrease of eps per step.")
+@click.option("--eps-min", type=float, help="linear only: the floor of eps (default 0).")
+@click.option("--steps", "steps_text", default="0,100,1000", show_default=True, metavar="I,I,...",
+              help="Training steps i at which to print eps_i.")
+@click.option("--span", type=int, default=1000, show_default=True,
+              help="Run length the defaults of k and c are chosen for (linear reaches 0, exponential 0.01, "
+                   "inverse sigmoid 1/2 at mid-run).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of eps_i over the span.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"decay", "k", "c", "eps_min", "steps", "eps": [...]}.')
+def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None, steps_text: str, span: int,
+             plot_path: str | None, as_json: bool) -> None:
+    """Print eps_i, the probability of feeding the ground truth at training step i (Bengio et al. 2015).
+
+    DECAY is linear (max(eps_min, k - c i)), exponential (k^i) or inverse-sigmoid (k / (k + exp(i / k))).
+
+    \b
+    Examples:
+      rnnlab schedule linear --k 1 --c 0.001 --eps-min 0.1 --steps 0,100,1000
+      rnnlab schedule inverse-sigmoid --k 100 --steps 0,500,1000 --json
+    """
+    if decay not in DECAYS:
+        raise click.BadParameter(f"unknown decay {decay!r}; valid: {', '.join(DECAYS)}", param_hint="DECAY")
+    steps = parse_ints(steps_text, "--steps")
+    if any(i < 0 for i in steps):
+        raise click.BadParameter(f"training steps must be >= 0, got {steps_text!r}", param_hint="--steps")
+    if span < 1:
+        raise click.BadParameter(f"must be >= 1, got {span}", param_hint="--span")
+    base = default_schedule(decay, span)
+    try:
+        sched = Schedule(decay, k=base.k if k is None else k, c=base.c if c is None else c,
+                         eps_min=base.eps_min if eps_min is None else eps_min)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--k" if decay != "linear" else "--k/--c/--eps-min") from None
+    eps = [sched.eps(i) for i in steps]
+    if plot_path:
+        from matplotlib.figure import Figure
+
+        from rnnlab.experiments.exposure import plot_schedules
+
+        fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+        ax = fig.add_subplot()
+        last = max(max(steps), span)
+        plot_schedules(ax, {decay: [sched.eps(i) for i in range(last + 1)]})
+        ax.set_title(f"{decay} decay: eps falls from {sched.eps(0):.2f} to {sched.eps(last):.2f} by step {last}")
+        _save_figure(fig, Path(plot_path))
+    if as_json:
+        emit_json({"decay": decay, "k": sched.k, "c": sched.c, "eps_min": sched.eps_min, "steps": steps, "eps": eps})
+        return
+    params = f"k = {sched.k:.6g}" + (f", c = {sched.c:.6g}, eps_min = {sched.eps_min:.6g}" if decay == "linear" else "")
+    click.echo(f"{decay} decay, {params}")
+    click.echo(f"{'step i':>10}  eps_i")
+    for i, value in zip(steps, eps, strict=True):
+        click.echo(f"{i:>10}  {value:.6f}")
+
+
+# ---------------------------------------------------------------------------------------------- lm
+
+
+@click.command()
+@click.option("--data", default="tinyshakespeare", show_default=True, metavar="tinyshakespeare|PATH",
+              help="The shipped Tiny Shakespeare or a UTF-8 text file (first 90% train, last 10% validation).")
+@click.option("--level", type=click.Choice(["char", "word"]), default="char", show_default=True,
+              help="Tokens: characters, or lower-cased words and punctuation.")
+@click.option("--cell", type=click.Choice(["gru", "lstm", "rnn"]), default=None,
+              help="gru / lstm (PyTorch's fused modules) or rnn (rnnlab's own tanh cell).  "
+              f"[default: {_default(LMConfig, 'cell')}]")
+@click.option("--hidden", type=int, default=None,
+              help=f"Recurrent units per layer.  [default: {_default(LMConfig, 'hidden')}]")
+@click.option("--layers", type=int, default=1, show_default=True, help="Stacked recurrent layers.")
+@click.option("--dropout", type=float, default=None,
+              help=f"Dropout on embeddings and top states.  [default: {_default(LMConfig, 'dropout')}]")
+@click.option("--embed", "embed_dim", type=int, default=64, show_default=True, help="Token embedding size.")
+@click.option("--strategy", default="teacher", show_default=True, metavar="teacher|free|scheduled:DECAY",
+              help=f"Training strategy; DECAY is one of {', '.join(DECAYS)}.")
+@click.option("--feed", type=click.Choice(["argmax", "sample"]), default="sample", show_default=True,
+              help="How the model's own token is chosen when it is fed back (free / scheduled).")
+@click.option("--k", "k", type=float,
+              help="Scheduled sampling: the decay's k (default: the decay spans --steps, or 2000 steps when only "
+              "a time budget is given).")
+@click.option("--c", "c", type=float, help="Scheduled sampling, linear: eps decrease per step.")
+@click.option("--eps-min", type=float, help="Scheduled sampling, linear: floor of eps.")
+@click.option("--steps", type=int, default=None, help="Most training steps.  [default: unlimited under the time "
+              "budget; 2000 with --time-budget 0]")
+@click.option("--time-budget", type=float, default=100.0, show_default=True,
+              help="Seconds of training (the learning rate decays to 0 at the budget); 0 = no budget, use --steps.")
+@click.option("--batch", type=int, default=None, help=f"Windows per step.  [default: {_default(TrainConfig, 'batch')}]")
+@click.option("--seq-len", type=int, default=None, help="Tokens per training window (from a zero state).  "
+              f"[default: {_default(TrainConfig, 'seq_len')}]")
+@click.option("--lr", type=float, default=None,
+              help=f"Peak AdamW learning rate.  [default: {_default(TrainConfig, 'lr')}]")
+@click.option("--bf16/--fp32", "bf16", default=None, help="bfloat16 autocast of the matmuls.  "
+              f"[default: {'bf16' if _default(TrainConfig, 'bf16') else 'fp32'}]")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, windows and coins.")
+@click.option("--eval-windows", type=int, default=512, show_default=True,
+              help="Random 64-token validation windows of the final val_nll.")
+@click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Write a checkpoint here after training.")
+@click.option("--load", "load_path", type=click.Path(dir_okay=False),
+              help="Read a checkpoint instead of training (evaluate and sample it).")
+@click.option("--prompt", default="ROMEO:", show_default=True, help="Prompt of the printed sample.")
+@click.option("--sample-len", type=int, default=200, show_default=True, help="Tokens to sample after the prompt.")
+@click.option("--temperature", type=float, default=0.8, show_default=True, help="Sampling temperature.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of the validation curve.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print one object: "val_nll", "val_nll_streaming", "tokens_per_s", "curve", "exposure", ...')
+def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int, dropout: float | None,
+       embed_dim: int, strategy: str,
+       feed: str, k: float | None, c: float | None, eps_min: float | None, steps: int | None, time_budget: float,
+       batch: int | None, seq_len: int | None, lr: float | None, bf16: bool | None, seed: int, eval_windows: int,
+       save_path: str | None, load_path: str | None, prompt: str, sample_len: int, temperature: float,
+       plot_path: str | None, as_json: bool) -> None:
+    """Train (or load) an RNN language model, report its validation NLL and sample from it.
+
+    The default is the tuned 2-minute CPU recipe on Tiny Shakespeare under teacher forcing. val_nll is
+    measured as nanoGPT does (mean NLL over random 64-character validation windows, each from a zero
+    state, every position counted); val_nll_streaming carries the state across the whole validation text.
+
+    \b
+    Examples:
+      rnnlab lm                                   # ~2 minutes: val_nll in nats/char
+      rnnlab lm --strategy scheduled:inverse-sigmoid --time-budget 0 --steps 300 --hidden 128
+      rnnlab lm --save shakespeare.pt && rnnlab lm --load shakespeare.pt --prompt "JULIET:" --sample-len 400
+    """
+    from rnnlab.generation.data import make_corpus
+    from rnnlab.generation.exposure import position_curves
+    from rnnlab.generation.lm import (
+        build_model,
+        load_checkpoint,
+        num_threads,
+        sample,
+        save_checkpoint,
+        streaming_nll,
+        train_lm,
+        windowed_nll,
+    )
+
+    t_start = time.perf_counter()
+    if time_budget < 0:
+        raise click.BadParameter(f"must be >= 0 seconds, got {time_budget}", param_hint="--time-budget")
+    budget = time_budget if time_budget > 0 else None
+    n_steps = steps if steps is not None else (1_000_000 if budget is not None else 2000)
+    if n_steps < 1:
+        raise click.BadParameter(f"must be >= 1, got {n_steps}", param_hint="--steps")
+    if eval_windows < 1:
+        raise click.BadParameter(f"must be >= 1, got {eval_windows}", param_hint="--eval-windows")
+    if strategy not in STRATEGIES:
+        raise click.BadParameter(f"unknown strategy {strategy!r}; valid: {', '.join(STRATEGIES)}",
+                                 param_hint="--strategy")
+    strat = parse_strategy(strategy, n_steps if steps is not None or budget is None else 2000, k, c, eps_min)
+    corpus = make_corpus(data, level)
+    result = None
+    model_defaults, train_defaults = LMConfig(corpus.vocab.size), TrainConfig()
+    if load_path:
+        model, vocab = load_checkpoint(load_path)
+        if vocab.tokens != corpus.vocab.tokens:
+            raise click.BadParameter(f"checkpoint {load_path!r} has a different vocabulary than {data!r} ({level})",
+                                     param_hint="--load")
+    else:
+        vocab = corpus.vocab
+        config = LMConfig(vocab.size, cell or model_defaults.cell, embed_dim, hidden or model_defaults.hidden, layers,
+                          model_defaults.dropout if dropout is None else dropout)
+        model = build_model(config, seed)
+        tc = TrainConfig(strategy=strat, steps=n_steps, time_budget_s=budget, batch=batch or train_defaults.batch,
+                         seq_len=seq_len or train_defaults.seq_len, lr=lr or train_defaults.lr, feed=feed,
+                         bf16=train_defaults.bf16 if bf16 is None else bf16, seed=seed)
+        with _progress(True) as bar:
+            total = 1000
+            task = bar.add_task(f"lm {strategy}", total=total, info="")
+
+            def on_step(step: int, progress: float, loss: float) -> None:
+                bar.update(task, completed=min(total, int(progress * total)), info=f"step {step} loss {loss:.3f}")
+
+            result = train_lm(model, corpus, tc, on_step)
+            bar.update(task, completed=total)
+        if save_path:
+            save_checkpoint(save_path, model, vocab, {"strategy": strategy, "seed": seed})
+    with num_threads(result.threads if result is not None else torch.get_num_threads()):
+        val_nll = windowed_nll(model, corpus.val, eval_windows, 64)
+        curves = position_curves(model, corpus.val, windows=128, prompt=16, length=48)
+    with num_threads(1):  # one sequence, one token at a time: threads would only wait for each other
+        val_stream = streaming_nll(model, corpus.val)
+        text = sample(model, vocab, prompt, sample_len, temperature, seed) if sample_len > 0 else ""
+    wall = time.perf_counter() - t_start
+    out: dict[str, Any] = {
+        "data": data, "level": level, "config": model.config.__dict__, "strategy": strategy,
+        "val_nll": val_nll, "val_bpc": val_nll / math.log(2), "val_nll_streaming": val_stream,
+        "eval_windows": eval_windows, "exposure": {**curves.summary(), "prompt": curves.prompt,
+                                                   "tf_nll_by_pos": curves.tf_nll, "fr_nll_by_pos": curves.fr_nll},
+        "sample": prompt + text, "wall_s": wall, "threads": torch.get_num_threads(),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    if result is not None:
+        out.update({"steps": result.steps, "tokens": result.tokens, "train_s": result.train_s,
+                    "tokens_per_s": result.tokens_per_s, "curve": [p.__dict__ for p in result.curve]})
+        if plot_path:
+            _save_figure(_curve_figure(result, val_nll), Path(plot_path))
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"{data} ({level}), {model.config.cell} {model.config.layers}x{model.config.hidden}, "
+               f"{out['parameters']:,} parameters, strategy {strategy}")
+    if result is not None:
+        click.echo(f"trained {result.steps} steps, {result.tokens:,} tokens in {result.train_s:.1f} s "
+                   f"({result.tokens_per_s:,.0f} tokens/s)")
+        click.echo(f"{'step':>7} {'time s':>7} {'train':>7} {'val':>7}")
+        for p in result.curve:
+            click.echo(f"{p.step:>7} {p.elapsed_s:>7.1f} {p.train_loss:>7.3f} {p.val_nll:>7.3f}")
+    click.echo(f"val_nll  {val_nll:.4f} nats/token ({val_nll / math.log(2):.3f} bits), {eval_windows} windows of 64 "
+               f"from a zero state (nanoGPT's protocol)")
+    click.echo(f"val_nll_streaming  {val_stream:.4f} nats/token (state carried across the validation text)")
+    s = curves.summary()
+    click.echo(f"exposure: NLL of the true next 48 tokens after a 16-token prompt: {s['tf_nll']:.3f} from true "
+               f"prefixes, {s['fr_nll']:.3f} from the model's own (gap {s['gap_nll']:+.3f})")
+    click.echo(f"wall time {wall:.1f} s")
+    if text:
+        click.echo("--- sample ---")
+        click.echo(prompt + text)
+
+
+def _curve_figure(result: Any, final: float) -> Any:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    t = [p.elapsed_s for p in result.curve]
+    ax.plot(t, [p.train_loss for p in result.curve], "o-", label="train (mean since last point)")
+    ax.plot(t, [p.val_nll for p in result.curve], "s-", label="validation, 64-char windows")
+    ax.axhline(1.886, color="gray", ls="--", label="nanoGPT CPU recipe, 117 s (1.886)")
+    ax.set_xlabel("wall time of training (s)")
+    ax.set_ylabel("NLL (nats/char)")
+    ax.set_title(f"Validation NLL reaches {final:.3f} nats/char in {result.train_s:.0f} s")
+    ax.legend()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------- exposure
+
+
+@click.command()
+@click.option("--source", type=click.Choice(["oracle", "tinyshakespeare"]), default="oracle", show_default=True,
+              help="oracle: an HMM with exact likelihood; tinyshakespeare: real text.")
+@click.option("--seeds", "seeds_text", default="0,1,2", show_default=True, help="Model seeds (>= 3 for a spread).")
+@click.option("--strategies", "strategies_text", default=",".join(STRATEGIES), show_default=True,
+              help="Comma-separated training strategies.")
+@click.option("--steps", type=int, default=None, help="Training steps per model.  [default: 400 oracle, 300 text]")
+@click.option("--hidden", type=int, default=None, help="Recurrent units.  [default: 64 oracle, 128 text]")
+@click.option("--feed", type=click.Choice(["argmax", "sample"]), default="sample", show_default=True,
+              help="How the model's own token is chosen when fed back during training.")
+@click.option("--data", default="tinyshakespeare", show_default=True, help="Text source for --source tinyshakespeare.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/exposure", show_default=True,
+              help="Folder for the figures (schedules.png, by_position.png).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"table", "comparisons", "runs", "figures", ...}.')
+def exposure(source: str, seeds_text: str, strategies_text: str, steps: int | None, hidden: int | None, feed: str,
+             data: str, out_dir: str, as_json: bool) -> None:
+    """Train every strategy with several seeds and measure exposure bias, with mean and spread.
+
+    On the oracle source the scores are exact: KL(p || q) at prefixes the model generated itself
+    (kl_own) against at true prefixes (kl_true). On Tiny Shakespeare: the NLL of the true continuation
+    after the model's own prefix (fr_nll) against after the true one (tf_nll).
+
+    \b
+    Examples:
+      rnnlab exposure --seeds 0,1,2
+      rnnlab exposure --source tinyshakespeare --seeds 0,1,2 --out out/exposure-text
+    """
+    from rnnlab.experiments.exposure import ExposureConfig, run_exposure, text_config
+
+    seeds = tuple(parse_ints(seeds_text, "--seeds"))
+    strategies = tuple(s.strip() for s in strategies_text.split(",") if s.strip())
+    for s in strategies:
+        if s not in STRATEGIES:
+            raise click.BadParameter(f"unknown strategy {s!r}; valid: {', '.join(STRATEGIES)}",
+                                     param_hint="--strategies")
+    overrides: dict[str, Any] = {"seeds": seeds, "strategies": strategies, "feed": feed}
+    if steps is not None:
+        overrides["steps"] = steps
+    if hidden is not None:
+        overrides["hidden"] = hidden
+    config = ExposureConfig(**overrides) if source == "oracle" else text_config(data=data, **overrides)
+    with _progress(True) as bar:
+        task = bar.add_task(f"exposure ({source})", total=len(strategies) * len(seeds) * config.steps, info="")
+
+        def on_step(strategy: str, seed: int, step: int, total: int) -> None:
+            bar.update(task, advance=1, info=f"{strategy} seed {seed}")
+
+        result = run_exposure(config, on_step)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    for name, fig in result.figures.items():
+        png = folder / f"{name}.png"
+        _save_figure(fig, png)
+        figures[name] = str(png)
+    if as_json:
+        emit_json({"source": source, **result.to_dict(), "figures": figures})
+        return
+    table = result.table()
+    metrics = list(next(iter(table.values())))
+    click.echo(f"exposure bias on {source}: {len(strategies)} strategies x {len(seeds)} seeds, {config.steps} steps "
+               f"each; mean ± std over seeds (lower is better)")
+    width = max(len(s) for s in strategies)
+    click.echo(f"{'strategy':<{width}}  " + "  ".join(f"{m:>17}" for m in metrics))
+    for s, row in table.items():
+        click.echo(f"{s:<{width}}  " + "  ".join(f"{a:>8.4f} ± {b:<6.4f}" for a, b in row.values()))
+    click.echo(f"primary metric {result.primary}, against teacher forcing:")
+    for comp in result.comparisons():
+        if comp.strategy != "teacher":
+            click.echo(f"  {comp.strategy:<{width}}  {comp.delta_vs_teacher:+.4f}  {comp.verdict}")
+    for name, where in figures.items():
+        click.echo(f"figure {name}: {where}")
+
+
+# ---------------------------------------------------------------------------------------------- embeddings
+
+
+@click.command()
+@click.option("--vocab-sizes", "sizes_text", default="1000,10000,100000", show_default=True,
+              help="Vocabulary sizes of the memory/time table.")
+@click.option("--dim", type=int, default=128, show_default=True, help="Embedding size d.")
+@click.option("--words", "words_text", default="king,queen,father,love,night,sword,lord,sweet", show_default=True,
+              help="Words whose nearest neighbours are printed.")
+@click.option("--epochs", type=int, default=5, show_default=True, help="Skip-gram passes over Tiny Shakespeare.")
+@click.option("--data", default="tinyshakespeare", show_default=True, help="Text the word vectors are learned on.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the word vectors and the timings' data.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"equal", "costs", "growth", "one_hot_max_cosine", '
+              '"neighbours"}.')
+def embeddings(sizes_text: str, dim: int, words_text: str, epochs: int, data: str, seed: int, as_json: bool) -> None:
+    """One-hot versus dense embeddings: exact equality, memory and time, vocabulary growth, similarity.
+
+    \b
+    Examples:
+      rnnlab embeddings
+      rnnlab embeddings --words king,love,death --json
+    """
+    from rnnlab.generation.data import load_text
+    from rnnlab.generation.embeddings import (
+        SkipGramConfig,
+        cost_table,
+        one_hot_max_cosine,
+        train_skipgram,
+        vocab_growth,
+    )
+    from rnnlab.generation.lm import num_threads
+
+    sizes = parse_ints(sizes_text, "--vocab-sizes")
+    if any(v < 1 or v > 1_000_000 for v in sizes):
+        raise click.BadParameter(f"vocabulary sizes must be in 1..1000000, got {sizes_text!r}",
+                                 param_hint="--vocab-sizes")
+    if dim < 1:
+        raise click.BadParameter(f"must be >= 1, got {dim}", param_hint="--dim")
+    if epochs < 1:
+        raise click.BadParameter(f"must be >= 1, got {epochs}", param_hint="--epochs")
+    queries = [w.strip().lower() for w in words_text.split(",") if w.strip()]
+    text = load_text(data)
+    costs = cost_table(tuple(sizes), dim, seed=seed)
+    growth = vocab_growth(1000, dim, seed)
+    cos0 = one_hot_max_cosine(1000)
+    with _progress(True) as bar, num_threads(1):  # small batched ops: extra threads only synchronise
+        task = bar.add_task("skip-gram vectors", total=None, info="")
+        vectors = train_skipgram(text, SkipGramConfig(epochs=epochs, seed=seed))
+        bar.update(task, completed=1, total=1)
+    missing = [w for w in queries if w not in vectors.vocab.index()]
+    if missing:
+        raise click.BadParameter(f"word(s) {missing} not among the {vectors.vocab.size} words seen >= 5 times",
+                                 param_hint="--words")
+    neighbours = {w: vectors.nearest(w, 5) for w in queries}
+    if as_json:
+        emit_json({"equal": all(r.equal for r in costs), "costs": [r.__dict__ for r in costs],
+                   "growth": growth.__dict__, "one_hot_max_cosine": cos0,
+                   "neighbours": {w: [{"word": n, "cosine": cv} for n, cv in ns] for w, ns in neighbours.items()}})
+        return
+    click.echo("(1) one_hot(tokens) @ W versus nn.Embedding(tokens), "
+               f"{costs[0].tokens} tokens, d = {dim}:")
+    click.echo(f"{'V':>8} {'one-hot input':>14} {'index input':>12} {'W':>10} {'matmul ms':>10} {'lookup ms':>10} "
+               f"{'equal':>6}")
+    for r in costs:
+        click.echo(f"{r.vocab:>8} {_bytes(r.one_hot_bytes):>14} {_bytes(r.index_bytes):>12} "
+                   f"{_bytes(r.weight_bytes):>10} {r.matmul_s * 1e3:>10.3f} {r.lookup_s * 1e3:>10.3f} "
+                   f"{str(r.equal):>6}")
+    g = growth
+    click.echo(f"(2) adding one token to V = {g.vocab_before}: one-hot input length {g.one_hot_dim[0]} -> "
+               f"{g.one_hot_dim[1]}, its layer's W {g.one_hot_weight_shape[0]} -> {g.one_hot_weight_shape[1]} "
+               f"(old inputs still fit: {g.old_inputs_fit_new_layer}); embedding rows {g.embedding_rows[0]} -> "
+               f"{g.embedding_rows[1]}, existing outputs unchanged: {g.embedding_outputs_unchanged}")
+    click.echo(f"(3) largest |cosine| between distinct one-hot vectors (V = 1000): {cos0:g}; skip-gram vectors "
+               f"(d = {vectors.vectors.shape[1]}, {vectors.vocab.size - 1} words) on {data}, nearest by cosine:")
+    for w, ns in neighbours.items():
+        click.echo(f"  {w:<10} " + ", ".join(f"{n} {cv:.2f}" for n, cv in ns))
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}"
+        n //= 1000
+    return f"{n} TB"
+
+
+COMMANDS = [schedule, lm, exposure, embeddings]

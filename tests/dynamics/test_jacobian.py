@@ -96,3 +96,20 @@ def test_rejects_bad_config() -> None:
         check_bound(BoundConfig(trials=0))
     with pytest.raises(ValueError, match="unknown activation"):
         check_bound(BoundConfig(trials=1, act="relu"))
+
+
+def test_tightness_plot_and_one_step_ratio(tmp_path) -> None:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rnnlab.dynamics.jacobian import plot_tightness
+
+    reports = [check_bound(BoundConfig(trials=20, T=10, hidden=4, act=act)) for act in ("sigmoid", "tanh")]
+    for r in reports:
+        assert r.to_dict()["median_ratio_one_step"] == pytest.approx(float(r.ratio_by_distance[1]))
+    fig, ax = plt.subplots()
+    assert plot_tightness(ax, reports) and "holds on all 20" in ax.get_title()
+    fig.savefig(tmp_path / "t.png")
+    plt.close(fig)

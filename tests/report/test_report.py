@@ -42,3 +42,14 @@ def test_report_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert err.count("\n") == 1 and "cannot write the report" in err
     assert main(["report", "--out", str(tmp_path), "--only", "S99"]) == 2
     assert "unknown part" in capsys.readouterr().err
+
+
+def test_report_s3_bound_claims(tmp_path: Path) -> None:
+    rep = build_report(tmp_path, "quick", only=["S3"])
+    by_id = {c.id: c for c in rep.claims}
+    assert set(by_id) == {"S3.jacobian", "S3.bound", "S3.vanishing"}
+    bound = by_id["S3.bound"].evidence
+    # The verdict is the measured violation count; trials with ||W||_2 > 4 are included.
+    assert by_id["S3.bound"].holds == (bound["sigmoid"]["violations"] == 0 and bound["tanh"]["violations"] == 0)
+    assert bound["sigmoid"]["trials_w_norm_above_4"] > 0
+    assert by_id["S3.vanishing"].evidence["decay_per_step"] < 1

@@ -206,8 +206,8 @@ class TrainConfig:
     bf16: bool = True  # bfloat16 autocast of the matmuls (fp32 master weights): ~2-3x the tokens/s on CPU
     threads: int | None = None  # intra-op threads; None: chosen by timing steps (1 or all cores), see _ThreadChooser
     probe_every_s: float = 15.0  # auto threads: first wait before the other setting is tried
-    eval_points: int = 10  # points on the validation curve
-    eval_windows: int = 256  # windows of the windowed validation NLL
+    eval_points: int = 8  # points on the validation curve (one more at the end)
+    eval_windows: int = 128  # windows per point of the validation curve (the final number uses more)
     eval_length: int = 64  # tokens per validation window (nanoGPT's block size on CPU)
     seed: int = 0  # seeds the initial weights, the windows and the coins
 
@@ -392,6 +392,13 @@ def train(model: RNNLM, batches: Batches, evaluate: Callable[[RNNLM], float], co
             loss_sum, loss_n = 0.0, 0
             while next_point / (config.eval_points + 1) <= progress:
                 next_point += 1
+    if step > 0 and (not curve or curve[-1].step != step):  # the curve ends where training ends
+        t0 = time.perf_counter()
+        model.eval()
+        val = evaluate(model)
+        eval_s += time.perf_counter() - t0
+        curve.append(CurvePoint(step, tokens, time.perf_counter() - start, loss_sum / max(1, loss_n), val,
+                                config.strategy.eps(step - 1)))
     train_s = time.perf_counter() - start
     model.eval()
     torch.set_num_threads(threads_before)

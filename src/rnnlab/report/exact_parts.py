@@ -104,8 +104,8 @@ def s1(scale: str) -> PartResult:
     grads_ok = all(r["max_abs_dh_dx_minus_1"] == 0 and r["max_err_vs_formula"] < 1e-12 for r in rows)
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     hs = torch.linspace(-5.5, 5.5, 1101, dtype=torch.float64)
-    sg = torch.sigmoid(10 * hs)
-    ax.semilogy(hs, 10 * sg * (1 - sg), label="|dy/dx_i| = 10 sigmoid'(10 h_T)")
+    # sigmoid'(z) = sigmoid(z) sigmoid(-z) stays representable where 1 - sigmoid(z) rounds to 0.
+    ax.semilogy(hs, 10 * torch.sigmoid(10 * hs) * torch.sigmoid(-10 * hs), label="|dy/dx_i| = 10 sigmoid'(10 h_T)")
     ax.semilogy([r["h_T"] for r in rows], [r["max_abs_dy_dx"] for r in rows], "o", label="autograd, inputs above")
     ax.axhline(1.0, color="gray", ls="--", lw=1, label="|dh_T/dx_i| = 1")
     ax.set_xlabel("h_T (alternating sum)")

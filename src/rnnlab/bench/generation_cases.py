@@ -35,7 +35,7 @@ def scheduled_sampling_vs_teacher_forcing(batch: int = 128, steps: int = 64, hid
     return Result("scheduled_sampling_vs_teacher_forcing", ours / tokens, "s/token", theirs / tokens, ratio,
                   "ratio <= 2.5",
                   f"forward+backward of one training batch, GRU-{hidden}, B={batch} T={steps} V={vocab}, eps={eps} "
-                  f"(sampled own tokens), best of {repeats} interleaved; baseline: fused teacher forcing",
+                  f"(sampled own tokens), float32, best of {repeats} interleaved; baseline: fused teacher forcing",
                   ratio <= 2.5)
 
 

@@ -263,8 +263,8 @@ def plot_by_position(ax: Axes, result: ExposureResult, prefix: str = "own") -> l
         artists += ax.plot(t, rows.mean(0), label=s)
         artists.append(ax.fill_between(t, rows.min(0).values, rows.max(0).values, alpha=0.15))
     where = "the model's own" if prefix == "own" else "true"
-    ax.set_ylabel(f"KL(p || q) at {where} prefixes, nats" if oracle else f"NLL of true text after {where} prefix, "
-                  "nats/char")
+    ax.set_ylabel("KL(p || q) of the next-token distributions, nats" if oracle
+                  else "NLL of the true next char, nats/char")
     ax.set_xlabel("position (tokens from the start)" if oracle
                   else f"position after a {result.config.prompt}-char true prompt (chars)")
     ax.set_title(f"{where} prefixes", fontsize=10)

@@ -276,7 +276,7 @@ def _curve_figure(result: Any, final: float) -> Any:
     ax = fig.add_subplot()
     t = [p.elapsed_s for p in result.curve]
     ax.plot(t, [p.train_loss for p in result.curve], "o-", label="train (mean since last point)")
-    ax.plot(t, [p.val_nll for p in result.curve], "s-", label="validation, 64-char windows")
+    ax.plot(t, [p.val_nll for p in result.curve], "s-", label="validation, 128 random 64-char windows per point")
     ax.axhline(1.886, color="gray", ls="--", label="nanoGPT CPU recipe, 117 s (1.886)")
     ax.axhline(1.60, color="green", ls=":", label="target 1.60")
     ax.set_xlabel("wall time of training (s)")

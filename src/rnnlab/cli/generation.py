@@ -238,7 +238,8 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
         "val_nll": val_nll, "val_bpc": val_nll / math.log(2), "val_nll_streaming": val_stream,
         "eval_windows": eval_windows, "exposure": {**curves.summary(), "prompt": curves.prompt,
                                                    "tf_nll_by_pos": curves.tf_nll, "fr_nll_by_pos": curves.fr_nll},
-        "sample": prompt + text, "wall_s": wall, "threads": torch.get_num_threads(),
+        "sample": prompt + (" " if vocab.level == "word" and text else "") + text, "wall_s": wall,
+        "threads": torch.get_num_threads(),
         "parameters": sum(p.numel() for p in model.parameters()),
     }
     if result is not None:
@@ -266,7 +267,7 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
     click.echo(f"wall time {wall:.1f} s")
     if text:
         click.echo("--- sample ---")
-        click.echo(prompt + text)
+        click.echo(out["sample"])
 
 
 def _curve_figure(result: Any, final: float) -> Any:

@@ -239,7 +239,7 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
         "eval_windows": eval_windows, "exposure": {**curves.summary(), "prompt": curves.prompt,
                                                    "tf_nll_by_pos": curves.tf_nll, "fr_nll_by_pos": curves.fr_nll},
         "sample": prompt + (" " if vocab.level == "word" and text else "") + text, "wall_s": wall,
-        "threads": torch.get_num_threads(),
+        "threads": result.threads if result is not None else torch.get_num_threads(),
         "parameters": sum(p.numel() for p in model.parameters()),
     }
     if result is not None:

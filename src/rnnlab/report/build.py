@@ -22,9 +22,9 @@ from rnnlab.report.html import render
 
 def all_parts() -> list[Part]:
     """The report's parts in SPEC order."""
-    from rnnlab.report import dynamics_parts, exact_parts
+    from rnnlab.report import dynamics_parts, exact_parts, generation_parts
 
-    parts = [*exact_parts.PARTS, *dynamics_parts.PARTS]
+    parts = [*exact_parts.PARTS, *dynamics_parts.PARTS, *generation_parts.PARTS]
     return sorted(parts, key=lambda p: int(p.id[1:]))
 
 

@@ -104,7 +104,7 @@ def s4(scale: str) -> PartResult:
         direct = torch.zeros_like(h)
         direct[:, -1] = v
         by_hand = bptt_by_hand(cell, x, h.detach(), direct)[:, 1:].norm(dim=-1)  # (1, T) for t = 1..T
-        worst = max(worst, float((by_hand - auto.norms).abs().max()))
+        worst = max(worst, (by_hand - auto.norms).abs().max().item())
     out.claims.append(Claim(
         "S4.two-paths", "S4",
         "dL/dh_t = dL/dh_{t+1} diag(s'_{t+1}) W + dL/dh_{t+2} diag(s'_{t+2}) M: both paths carry gradient",

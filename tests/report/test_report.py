@@ -53,3 +53,22 @@ def test_report_s3_bound_claims(tmp_path: Path) -> None:
     assert by_id["S3.bound"].holds == (bound["sigmoid"]["violations"] == 0 and bound["tanh"]["violations"] == 0)
     assert bound["sigmoid"]["trials_w_norm_above_4"] > 0
     assert by_id["S3.vanishing"].evidence["decay_per_step"] < 1
+
+
+def test_report_includes_a_finished_sweep(tmp_path: Path) -> None:
+    from rnnlab.sweep.config import load_config
+    from rnnlab.sweep.runner import run_sweep
+
+    repo = Path(__file__).resolve().parents[2]
+    config = load_config(repo / "examples" / "sweeps" / "tiny.toml")
+    run_sweep(config, tmp_path / "sweep", workers=1)
+    rep = build_report(tmp_path / "report", "quick", only=["S7"], sweeps=[tmp_path / "sweep"])
+    sweep_claim = next(c for c in rep.claims if c.part == "sweep")
+    assert sweep_claim.holds and sweep_claim.evidence["missing"] == 0
+    rows = sweep_claim.evidence["rows"]
+    assert len(rows) == 4 and all(r["finished"] == 3 for r in rows)
+    # The table recounts the trial files: success over seeds with a Wilson interval around it.
+    for r in rows:
+        lo, hi = r["success_ci95"]
+        assert lo <= r["success_rate"] <= hi
+    assert "<img alt='sweep.tiny'" in rep.html_path.read_text()

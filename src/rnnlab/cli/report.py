@@ -17,8 +17,10 @@ from rnnlab.report.claims import SCALES, Part
 @click.option("--scale", type=click.Choice(SCALES), default="quick", show_default=True,
               help="quick: about two minutes on 2 cores; full: larger runs, more seeds.")
 @click.option("--only", metavar="PARTS", help="Comma-separated parts to run, e.g. S1,S7.")
+@click.option("--sweep", "sweeps", multiple=True, metavar="DIR",
+              help="Add a finished `rnnlab sweep` directory: its success rates over seeds (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as one JSON object.")
-def report(out_dir: str, scale: str, only: str | None, as_json: bool) -> None:
+def report(out_dir: str, scale: str, only: str | None, sweeps: tuple[str, ...], as_json: bool) -> None:
     """Run every part of the sheet and write one self-contained HTML page plus results.json.
 
     Parts whose settings and code did not change since the last run in DIR are taken from its cache.
@@ -27,6 +29,7 @@ def report(out_dir: str, scale: str, only: str | None, as_json: bool) -> None:
     \b
     Example:
       rnnlab report --out rnnlab-report && xdg-open rnnlab-report/index.html
+      rnnlab report --only S4 --sweep runs/tiny       # with a finished sweep's success rates
     """
     parts = [p.strip() for p in only.split(",")] if only else None
     console = Console(stderr=True)
@@ -37,7 +40,7 @@ def report(out_dir: str, scale: str, only: str | None, as_json: bool) -> None:
         def on_part(part: Part, i: int, n: int) -> None:
             progress.update(task, description=f"report: {part.title}", completed=i, total=n)
 
-        rep = build_report(out_dir, scale, parts, on_part)
+        rep = build_report(out_dir, scale, parts, on_part, sweeps)
     if as_json:
         emit_json({"html": str(rep.html_path), "json": str(rep.json_path), "seconds": rep.seconds,
                    "cached_parts": rep.cached_parts,

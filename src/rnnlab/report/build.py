@@ -9,7 +9,7 @@ import os
 import platform
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,8 +71,13 @@ def build_report(
     scale: str = "quick",
     only: list[str] | None = None,
     on_part: Callable[[Part, int, int], None] | None = None,
+    sweeps: Sequence[str | Path] = (),
 ) -> Report:
-    """Run (or load from cache) every part and write out_dir/index.html and out_dir/results.json."""
+    """Run (or load from cache) every part and write out_dir/index.html and out_dir/results.json.
+
+    Each directory in `sweeps` (written by `rnnlab sweep`) adds a section with its success-rate table; it is
+    read afresh every time, since trials may have finished since the last report.
+    """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; valid: {', '.join(SCALES)}")
     parts = all_parts()
@@ -81,6 +86,13 @@ def build_report(
         if unknown:
             raise ValueError(f"unknown part(s) {unknown}; parts: {', '.join(p.id for p in parts)}")
         parts = [p for p in parts if p.id in only]
+    from rnnlab.report.sweep_parts import sweep_part
+
+    sweep_ids = set()
+    for directory in sweeps:
+        part = sweep_part(directory)
+        sweep_ids.add(part.id)
+        parts.append(part)
     out = Path(out_dir)
     try:
         (out / ".cache").mkdir(parents=True, exist_ok=True)
@@ -97,11 +109,12 @@ def build_report(
             on_part(part, i, len(parts))
         key = _cache_key(part, scale)
         cache_file = out / ".cache" / f"{part.id}.json"
-        result = _load_cached(cache_file, key)
+        result = None if part.id in sweep_ids else _load_cached(cache_file, key)
         if result is None:
             result = part.run(scale)
-            _write_atomic(cache_file, json.dumps(
-                {"key": key, "claims": [c.to_dict() for c in result.claims], "figures": result.figures}))
+            if part.id not in sweep_ids:
+                _write_atomic(cache_file, json.dumps(
+                    {"key": key, "claims": [c.to_dict() for c in result.claims], "figures": result.figures}))
         else:
             cached.append(part.id)
         results[part.id] = result

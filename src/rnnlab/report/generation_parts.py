@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from rnnlab.experiments.exposure import ExposureConfig, plot_by_position, run_exposure
+from rnnlab.experiments.exposure import ExposureConfig, run_exposure
 from rnnlab.generation.data import BUILTIN, load_text, make_corpus
 from rnnlab.generation.embeddings import SkipGramConfig, cost_table, one_hot_max_cosine, train_skipgram, vocab_growth
 from rnnlab.generation.exposure import position_curves
@@ -137,8 +137,6 @@ def s6(scale: str) -> PartResult:
     # Does scheduled sampling help? Measured exactly on a source whose likelihood is known.
     result = run_exposure(exposure_config)
     comparisons = result.comparisons()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    plot_by_position(ax, result)
     better = [c.strategy for c in comparisons if c.verdict == "better"]
     out.claims.append(Claim(
         "S6.scheduled-sampling", "S6",
@@ -150,11 +148,8 @@ def s6(scale: str) -> PartResult:
          "seeds": len(exposure_config.seeds), "steps": exposure_config.steps,
          "note": "Huszar 2015 argues the scheduled-sampling objective is improper; a null result is expected"},
         f"rnnlab exposure --source oracle --seeds {','.join(str(s) for s in exposure_config.seeds)}",
-        out.add_figure("s6-exposure", fig),
+        out.add_figure("s6-exposure", result.figures["by_position"]),
     ))
-    plt.close(fig)
-    for f in result.figures.values():
-        plt.close(f)
     return out
 
 

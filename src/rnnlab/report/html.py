@@ -19,7 +19,59 @@ pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem;
 code { background: #f2f2f2; padding: 0.1rem 0.3rem; }
 img { max-width: 100%; display: block; margin-top: 0.6rem; }
 table.summary { border-collapse: collapse; } table.summary td, table.summary th { padding: 0.2rem 0.8rem; }
+table.evidence { border-collapse: collapse; font-size: 0.82rem; margin: 0.4rem 0; display: block; overflow-x: auto; }
+table.evidence td, table.evidence th { border: 1px solid #e2e2e2; padding: 0.15rem 0.5rem; text-align: left; }
+table.evidence th { background: #f6f6f6; } p.key { font-weight: 600; font-size: 0.85rem; margin: 0.6rem 0 0.1rem; }
 """
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)) and all(isinstance(x, (int, float, str, bool)) or x is None for x in v):
+        return ", ".join(_fmt(x) for x in v)
+    if isinstance(v, (dict, list)):
+        return json.dumps(v)
+    return str(v)
+
+
+def _is_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (int, float, str, bool)) or (
+        isinstance(v, (list, tuple)) and len(v) <= 12 and all(isinstance(x, (int, float, str, bool)) for x in v))
+
+
+def _table(rows: list[dict[str, Any]], first: str | None = None) -> str:
+    """Rows of scalars as an HTML table; `first` names a leading column holding each row's key."""
+    keys = list(dict.fromkeys(k for r in rows for k in r if k != "_key"))
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in ([first] if first is not None else []) + keys)
+    body = "".join(
+        "<tr>" + (f"<td>{html.escape(str(r['_key']))}</td>" if first is not None else "")
+        + "".join(f"<td>{html.escape(_fmt(r.get(k, '')))}</td>" for k in keys) + "</tr>" for r in rows)
+    return f"<table class='evidence'><tr>{head}</tr>{body}</table>"
+
+
+def evidence_html(evidence: dict[str, Any]) -> str:
+    """The evidence for people: scalars as a key/value table, lists of records and records of records as
+    tables, anything deeper as indented JSON. results.json keeps all of it as data."""
+    scalars = {k: v for k, v in evidence.items() if _is_scalar(v)}
+    out = [_table([{"_key": k, "value": v} for k, v in scalars.items()], "measured")] if scalars else []
+    for k, v in evidence.items():
+        if k in scalars:
+            continue
+        title = f"<p class='key'>{html.escape(k)}</p>"
+        if isinstance(v, dict) and v and all(_is_scalar(x) for x in v.values()):
+            out.append(title + _table([{"_key": n, "value": x} for n, x in v.items()], ""))
+        elif isinstance(v, list) and v and all(isinstance(r, dict) and all(_is_scalar(x) for x in r.values())
+                                               for r in v):
+            out.append(title + _table(v))
+        elif isinstance(v, dict) and v and all(isinstance(r, dict) and all(_is_scalar(x) for x in r.values())
+                                               for r in v.values()):
+            out.append(title + _table([{"_key": n, **r} for n, r in v.items()], ""))
+        elif len(json.dumps(v)) <= 100:
+            out.append(title + f"<code>{html.escape(json.dumps(v))}</code>")
+        else:
+            out.append(title + f"<pre>{html.escape(json.dumps(v, indent=1))}</pre>")
+    return "".join(out)
 
 
 def render(parts: list[Part], results: dict[str, PartResult], meta: dict[str, Any]) -> str:
@@ -48,7 +100,7 @@ def render(parts: list[Part], results: dict[str, PartResult], meta: dict[str, An
             out.append("<div class='claim'>")
             out.append(f"<div><span class='id'>{e(c.id)}</span><span class='verdict {cls}'>{e(c.verdict)}</span></div>")
             out.append(f"<p>{e(c.claim)}</p>")
-            out.append(f"<pre>{e(json.dumps(c.evidence, indent=1))}</pre>")
+            out.append(evidence_html(c.evidence))
             if c.figure and c.figure in res.figures:
                 out.append(f"<img alt='{e(c.id)}' src='data:image/png;base64,{res.figures[c.figure]}'>")
             out.append(f"<p>Reproduce: <code>{e(c.command)}</code></p></div>")

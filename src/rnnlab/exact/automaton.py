@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -146,18 +148,23 @@ class Automaton:
     @classmethod
     def load(cls, path: str | Path) -> Automaton:
         """Read a spec file; a missing or malformed file raises ValueError naming it."""
-        try:
-            text = Path(path).read_text()
-        except OSError as e:
-            raise ValueError(f"cannot read spec file {str(path)!r}: {e.strerror}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"spec file {str(path)!r} is not valid JSON: {e.msg} at line {e.lineno}") from None
-        try:
-            return cls.from_dict(data)
-        except ValueError as e:
-            raise ValueError(f"spec file {str(path)!r}: {e}") from None
+        return load_json(path, "spec", cls.from_dict)
+
+
+def load_json(path: str | Path, what: str, parse: Callable[[Any], T]) -> T:
+    """parse(the JSON in path); an unreadable file, bad JSON or a parse error is one ValueError naming the file."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise ValueError(f"cannot read {what} file {str(path)!r}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{what} file {str(path)!r} is not valid JSON: {e.msg} at line {e.lineno}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{what} file {str(path)!r} is not UTF-8 text") from None
+    try:
+        return parse(data)
+    except ValueError as e:
+        raise ValueError(f"{what} file {str(path)!r}: {e}") from None
 
 
 def random_dfa(n_states: int, alphabet: Sequence[str], seed: int, accept_prob: float = 0.5) -> Automaton:

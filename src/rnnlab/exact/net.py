@@ -21,7 +21,7 @@ from torch import Tensor
 
 from rnnlab.core.activations import Activation
 from rnnlab.core.recurrence import Recurrent
-from rnnlab.exact.automaton import Automaton
+from rnnlab.exact.automaton import Automaton, load_json
 
 FORMAT = "rnnlab-net/1"
 Matrix = tuple[tuple[float, ...], ...]
@@ -185,16 +185,7 @@ class Net:
 
     @classmethod
     def load(cls, path: str | Path) -> Net:
-        try:
-            data = json.loads(Path(path).read_text())
-        except OSError as e:
-            raise ValueError(f"cannot read net file {str(path)!r}: {e.strerror}") from None
-        except json.JSONDecodeError as e:
-            raise ValueError(f"net file {str(path)!r} is not valid JSON: {e.msg} at line {e.lineno}") from None
-        try:
-            return cls.from_dict(data)
-        except ValueError as e:
-            raise ValueError(f"net file {str(path)!r}: {e}") from None
+        return load_json(path, "net", cls.from_dict)
 
 
 def _matrix(rows: Any) -> Matrix:

@@ -181,7 +181,10 @@ class Net:
             raise ValueError(f"malformed net: missing or wrong-typed field {e}") from None
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        try:
+            Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        except OSError as e:
+            raise ValueError(f"cannot write net file {str(path)!r}: {e.strerror}") from None
 
     @classmethod
     def load(cls, path: str | Path) -> Net:

@@ -91,7 +91,7 @@ def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: 
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert len(captured.err.strip().splitlines()) == 1 and "Traceback" not in captured.err
+    assert len(captured.err.splitlines()) == 1 and "Traceback" not in captured.err
 
 
 @pytest.mark.parametrize("command", ["gradients", "bound", "train"])

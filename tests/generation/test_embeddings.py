@@ -1,5 +1,7 @@
 """One-hot versus embeddings (S2)."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -63,3 +65,30 @@ def test_skipgram_puts_words_of_shared_contexts_together() -> None:
     assert vectors.nearest("bus", 1)[0][0] == "car"
     with pytest.raises(ValueError, match="not in the"):
         vectors.nearest("zebra")
+
+
+def test_cooccurrence_oracle_counts_by_hand() -> None:
+    from rnnlab.generation.embeddings import cooccurrence
+
+    # "cat" and "dog" share every context; "sun" shares none with them.
+    text = "the cat sat . the dog sat . a sun rose . the cat sat . the dog sat . a sun rose ."
+    co = cooccurrence(text, top=10, window=1)
+    same, other = co.similarity("cat", "dog"), co.similarity("cat", "sun")
+    assert same is not None and other is not None
+    assert same > 0.99 and other == 0.0
+    assert co.similarity("cat", "zebra") is None
+    # The whole PPMI matrix by hand with Python counts, then unit rows: the library's must match.
+    words = text.replace(".", "").split()
+    pairs = list(zip(words, words[1:], strict=False))
+    pairs += [(b, a) for a, b in pairs]
+    total = len(pairs)
+    for a in co.words:
+        row = []
+        for b in co.words:
+            n_ab = sum(p == (a, b) for p in pairs)
+            n_a = sum(x == a for x, _ in pairs)
+            n_b = sum(y == b for _, y in pairs)
+            row.append(max(0.0, math.log(n_ab * total / (n_a * n_b))) if n_ab else 0.0)
+        norm = math.sqrt(sum(v * v for v in row)) or 1.0
+        got = co.ppmi[co.words.index(a)].tolist()
+        assert all(abs(g - v / norm) < 1e-12 for g, v in zip(got, row, strict=True))

@@ -36,8 +36,9 @@ def bench(only: tuple[str, ...], as_json: bool) -> None:
         raise click.BadParameter(f"unknown benchmark {unknown[0]!r}; valid: {', '.join(names)}", param_hint="--only")
     selected = [c for c in cases if not only or c.name in only]
     results: list[Result] = []
+    console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("benchmarks", total=len(selected))
         for case in selected:
             progress.update(task, description=f"bench {case.name}")

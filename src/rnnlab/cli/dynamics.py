@@ -34,7 +34,9 @@ def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Calla
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    console = Console(stderr=True)
+    # Off when stderr is not a terminal, so that piped stderr keeps the one-line error contract.
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
 

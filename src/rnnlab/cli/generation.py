@@ -144,6 +144,9 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
 @click.option("--bf16/--fp32", "bf16", default=None, help="bfloat16 autocast of the matmuls.  "
               f"[default: {'bf16' if _default(TrainConfig, 'bf16') else 'fp32'}]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, windows and coins.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Intra-op threads of training (default: 1 or all cores, chosen by timing steps). With "
+                   "--time-budget 0 a fixed count makes the run reproducible.")
 @click.option("--eval-windows", type=int, default=1024, show_default=True,
               help="Random 64-token validation windows of the final val_nll.")
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Write a checkpoint here after training.")
@@ -158,7 +161,8 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
 def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int, dropout: float | None,
        embed_dim: int, strategy: str,
        feed: str, k: float | None, c: float | None, eps_min: float | None, steps: int | None, time_budget: float,
-       batch: int | None, seq_len: int | None, lr: float | None, bf16: bool | None, seed: int, eval_windows: int,
+       batch: int | None, seq_len: int | None, lr: float | None, bf16: bool | None, seed: int,
+       threads: int | None, eval_windows: int,
        save_path: str | None, load_path: str | None, prompt: str, sample_len: int, temperature: float,
        plot_path: str | None, as_json: bool) -> None:
     """Train (or load) an RNN language model, report its validation NLL and sample from it.
@@ -214,7 +218,7 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
         model = build_model(config, seed)
         tc = TrainConfig(strategy=strat, steps=n_steps, time_budget_s=budget, batch=batch or train_defaults.batch,
                          seq_len=seq_len or train_defaults.seq_len, lr=lr or train_defaults.lr, feed=feed,
-                         bf16=train_defaults.bf16 if bf16 is None else bf16, seed=seed)
+                         bf16=train_defaults.bf16 if bf16 is None else bf16, seed=seed, threads=threads)
         with _progress(True) as bar:
             total = 1000
             task = bar.add_task(f"lm {strategy}", total=total, info="")

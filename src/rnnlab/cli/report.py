@@ -15,7 +15,7 @@ from rnnlab.report.claims import SCALES, Part
 @click.option("--out", "out_dir", default="rnnlab-report", show_default=True, metavar="DIR",
               help="Folder for index.html, results.json and the per-part cache.")
 @click.option("--scale", type=click.Choice(SCALES), default="quick", show_default=True,
-              help="quick: about two minutes on 2 cores; full: larger runs, more seeds.")
+              help="quick: about a minute on 2 cores (under two); full: larger runs, more seeds (about five minutes).")
 @click.option("--only", metavar="PARTS", help="Comma-separated parts to run, e.g. S1,S7.")
 @click.option("--sweep", "sweeps", multiple=True, metavar="DIR",
               help="Add a finished `rnnlab sweep` directory: its success rates over seeds (repeatable).")

@@ -96,7 +96,8 @@ def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
 @click.option("--h0", metavar="V", help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
 @click.option("--max-len", type=click.IntRange(min=0), default=None, metavar="N",
               help=f"Also simulate every input up to N steps, a second oracle (default {DEFAULT_MAX_LEN}; sigmoid "
-                   f"nets {FLOAT_BITS} input bits; alternating {DEFAULT_MAX_LEN_ALTERNATING}; 0 disables).")
+                   f"nets {FLOAT_BITS} input bits; alternating {DEFAULT_MAX_LEN_ALTERNATING}, its only check; "
+                   "0 disables it for automaton nets).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"holds", "states_explored", "counterexample", "exhaustive", ...}.')
 def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | None, as_json: bool) -> int:

@@ -202,3 +202,51 @@ def train_skipgram(text: str, config: SkipGramConfig = SkipGramConfig()) -> Word
     return WordVectors(vocab, u.weight.detach().clone(), counts)
 
 
+
+
+# ---------------------------------------------------------------------------------------------- a count oracle
+
+
+@dataclass(frozen=True)
+class Cooccurrence:
+    """Word similarity from raw counts, independent of any training: cosine of PPMI co-occurrence rows."""
+
+    words: list[str]  # the most frequent words, most frequent first
+    ppmi: Tensor  # (N, N) positive pointwise mutual information, each row scaled to unit length
+
+    def similarity(self, a: str, b: str) -> float | None:
+        """Cosine of the two words' context profiles; None if either is not among the counted words."""
+        index = {w: i for i, w in enumerate(self.words)}
+        if a not in index or b not in index:
+            return None
+        return float(self.ppmi[index[a]] @ self.ppmi[index[b]])
+
+    def random_pair_mean(self, pairs: int = 5000, seed: int = 0) -> float:
+        """Mean similarity of random distinct word pairs: what neighbours picked at random would score."""
+        g = torch.Generator().manual_seed(seed)
+        i, j = torch.randint(len(self.words), (2, pairs), generator=g)
+        keep = i != j
+        return float((self.ppmi[i[keep]] * self.ppmi[j[keep]]).sum(-1).mean())
+
+
+def cooccurrence(text: str, top: int = 2000, window: int = 4) -> Cooccurrence:
+    """Count how often two of the `top` most frequent words stand within `window` words of each other, then
+    PPMI(a, b) = max(0, log P(a, b) / (P(a) P(b))) (Church & Hanks 1990) and unit rows."""
+    words = [w for w in split_words(text) if w[0].isalpha()]
+    counts: dict[str, int] = {}
+    for w in words:
+        counts[w] = counts.get(w, 0) + 1
+    vocab = sorted(counts, key=lambda w: (-counts[w], w))[:top]
+    index = {w: i for i, w in enumerate(vocab)}
+    ids = torch.tensor([index.get(w, -1) for w in words])
+    N = len(vocab)
+    C = torch.zeros(N * N, dtype=torch.float64)
+    for d in range(1, window + 1):
+        a, b = ids[:-d], ids[d:]
+        ok = (a >= 0) & (b >= 0)
+        for x, y in ((a[ok], b[ok]), (b[ok], a[ok])):  # symmetric: b follows a, a precedes b
+            C.index_add_(0, x * N + y, torch.ones(len(x), dtype=torch.float64))
+    C = C.view(N, N)
+    expected = C.sum(1, keepdim=True) * C.sum(0, keepdim=True) / C.sum()  # (N, N) counts under independence
+    ppmi = torch.where(C > 0, (C / expected.clamp_min(1e-300)).log(), 0.0).clamp_min(0.0)
+    return Cooccurrence(vocab, F.normalize(ppmi, dim=-1))

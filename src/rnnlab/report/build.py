@@ -37,10 +37,24 @@ class Report:
     cached_parts: list[str]  # parts whose result came from the cache
 
 
-def _cache_key(part: Part, scale: str) -> str:
-    # The result depends on the part's settings and on the code that computes it.
+LIBRARY = ("core", "exact", "dynamics", "generation", "experiments", "sweep")  # what a part's result depends on
+
+
+def _library_digest() -> str:
+    """A digest of every library module below the report: a fix anywhere there invalidates the cache."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(p for pkg in LIBRARY for p in (root / pkg).rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _cache_key(part: Part, scale: str, library: str) -> str:
+    # The result depends on the part's settings, its own code and the library code under it.
     source = inspect.getsource(inspect.getmodule(part.run) or part.run)
-    blob = json.dumps({"config": part.config(scale), "version": __version__, "source": source}, sort_keys=True)
+    blob = json.dumps({"config": part.config(scale), "version": __version__, "source": source, "library": library},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -103,11 +117,12 @@ def build_report(
         raise ValueError(f"cannot write the report to {str(out)!r}: {e.strerror}") from None
     start = time.perf_counter()
     results: dict[str, PartResult] = {}
+    library = _library_digest()
     cached: list[str] = []
     for i, part in enumerate(parts):
         if on_part:
             on_part(part, i, len(parts))
-        key = _cache_key(part, scale)
+        key = _cache_key(part, scale, library)
         cache_file = out / ".cache" / f"{part.id}.json"
         result = None if part.id in sweep_ids else _load_cached(cache_file, key)
         if result is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from rnnlab.cli.common import emit_json, parse_bits
@@ -17,6 +19,8 @@ def load_net(name_or_path: str, h0: str | None = None) -> Net:
             values = [float(v) for v in h0.split(",")]
         except ValueError:
             raise click.BadParameter(f"{h0!r} must be a number or comma-separated numbers", param_hint="--h0") from None
+        if not all(math.isfinite(v) for v in values):
+            raise click.BadParameter(f"{h0!r} must be finite numbers", param_hint="--h0")
         net = net.with_h0(values[0] if len(values) == 1 else values)
     return net
 

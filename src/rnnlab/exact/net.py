@@ -11,7 +11,6 @@ layer is the output y(t); the others are the hidden state h(t). A layer whose W 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -109,8 +108,6 @@ class Net:
         """
         units = sum(layer.size for layer in self.layers if layer.is_recurrent)
         values = [float(value)] * units if isinstance(value, (int, float)) else [float(v) for v in value]
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"h0 values must be finite numbers, got {values}")
         if len(values) != units:
             raise ValueError(f"net {self.name!r} has {units} recurrent unit(s); got {len(values)} h0 value(s)")
         layers, it = [], iter(values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +42,16 @@ def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Calla
         yield lambda n: bar.advance(task, n)
 
 
-def _save(fig: Any, path: str) -> None:
+def _draw(plot: Callable[[Any, Any], Any], result: Any, ax: Any) -> Any:
+    return plot(ax, result)
+
+
+def _save_plot(path: str, draw: Callable[[Any], Any], size: tuple[float, float] = (7, 4.5)) -> None:
+    """draw(ax) on a fresh figure (outside pyplot, so no backend or global state) and write it as PNG."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    draw(fig.subplots())
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
 
@@ -77,17 +87,9 @@ def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: flo
 
     profile = gradient_profile(cell, T, hidden, delay, seed, w_norm)
     if plot_path:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         from rnnlab.dynamics.profile import plot_profile
 
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        plot_profile(ax, profile)
-        _save(fig, plot_path)
-        plt.close(fig)
+        _save_plot(plot_path, lambda ax: plot_profile(ax, profile))
     if as_json:
         d = profile.to_dict()
         emit_json({"cell": cell, "T": T, "norms": d["norms"], "bound": d["bound"], "violations": d["violations"],
@@ -135,17 +137,9 @@ def bound(trials: int, T: int, hidden: int, seed: int, plot_path: str | None, as
                for act in ("sigmoid", "tanh")]
     sig, tanh = (r.to_dict() for r in reports)
     if plot_path:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         from rnnlab.dynamics.jacobian import plot_tightness
 
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        plot_tightness(ax, reports)
-        _save(fig, plot_path)
-        plt.close(fig)
+        _save_plot(plot_path, lambda ax: plot_tightness(ax, reports))
     if as_json:
         emit_json({**sig, "tanh": tanh})
     else:
@@ -245,11 +239,6 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
     import dataclasses
     import json
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from rnnlab.experiments import clipping as exp_b
     from rnnlab.experiments import skip as exp_a
 
@@ -266,7 +255,6 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
             raise click.BadParameter(f"lengths must be >= 4, got {min(values)}", param_hint="--lengths")
         overrides["lengths"] = tuple(values)
     result: Any
-    figures: dict[str, Any] = {}
     if name == "skip":
         config_a = dataclasses.replace(exp_a.SkipConfig(), **overrides)
         with progress_bar(config_a.total_steps, "experiment A (skip)") as advance:
@@ -279,20 +267,14 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
             result = exp_b.run(config_b, advance)
         plots = [("clipping_losses", exp_b.plot_losses), ("clipping_norms", exp_b.plot_norms),
                  ("clipping_divergence", exp_b.plot_divergence)]
-    for fname, plot in plots:
-        fig, ax = plt.subplots(figsize=(8, 5))
-        plot(ax, result)
-        figures[fname] = fig
     data = result.to_dict()
     saved = []
     if out_dir:
-        for fname, fig in figures.items():
+        for fname, plot in plots:
             path = str(Path(out_dir) / f"{fname}.png")
-            _save(fig, path)
+            _save_plot(path, functools.partial(_draw, plot, result), (8, 5))
             saved.append(path)
         Path(out_dir, f"{name}_result.json").write_text(json.dumps(data, indent=1, default=str))
-    for fig in figures.values():
-        plt.close(fig)
     if as_json:
         emit_json({"experiment": name, **data, "figures": saved})
         return

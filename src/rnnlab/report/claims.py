@@ -54,6 +54,12 @@ class Part:
     config: Callable[[str], dict[str, Any]]  # scale -> the settings the result depends on (the cache key)
 
 
+def new_figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, Any]:
+    """A figure and its axes, outside pyplot: no global figure registry, no backend to choose."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(1, ncols)
+
+
 def figure_png_base64(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")

@@ -5,10 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
 
 from rnnlab.core.activations import sigmoid
@@ -19,7 +15,7 @@ from rnnlab.dynamics.profile import gradient_profile, plot_profile
 from rnnlab.dynamics.skip import bptt_by_hand
 from rnnlab.dynamics.training import seeded
 from rnnlab.experiments import clipping, skip
-from rnnlab.report.claims import Claim, Part, PartResult
+from rnnlab.report.claims import Claim, Part, PartResult, new_figure
 
 # --- S3 ---------------------------------------------------------------------------------------------
 
@@ -50,7 +46,7 @@ def s3(scale: str) -> PartResult:
 
     reports = [check_bound(BoundConfig(trials=cfg["trials"], T=cfg["T"], hidden=cfg["hidden"], act=act,
                                        seed=cfg["seed"])) for act in ("sigmoid", "tanh")]
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = new_figure(6.5, 4)
     plot_tightness(ax, reports)
     out.claims.append(Claim(
         "S3.bound", "S3",
@@ -59,10 +55,9 @@ def s3(scale: str) -> PartResult:
         f"rnnlab bound --trials {cfg['trials']} --T {cfg['T']} --hidden {cfg['hidden']} --seed {cfg['seed']}",
         out.add_figure("s3-bound", fig),
     ))
-    plt.close(fig)
 
     profile = gradient_profile("sigmoid", T=cfg["profile_T"], seed=cfg["seed"])
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = new_figure(6.5, 4)
     plot_profile(ax, profile)
     out.claims.append(Claim(
         "S3.vanishing", "S3", "In a sigmoid RNN the gradient vanishes exponentially with the distance T - t",
@@ -72,7 +67,6 @@ def s3(scale: str) -> PartResult:
         f"rnnlab gradients --cell sigmoid --T {cfg['profile_T']} --seed {cfg['seed']} --plot gradients.png",
         out.add_figure("s3-profile", fig),
     ))
-    plt.close(fig)
     return out
 
 
@@ -113,7 +107,7 @@ def s4(scale: str) -> PartResult:
     ))
 
     result = skip.run(config)
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = new_figure(6.5, 4)
     skip.plot_decay(ax, result)
     d = result.decay
     out.claims.append(Claim(
@@ -124,8 +118,7 @@ def s4(scale: str) -> PartResult:
         "rnnlab experiment skip --out figures/",
         out.add_figure("s4-decay", fig),
     ))
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = new_figure(6.5, 4)
     skip.plot_success(ax, result)
     plain, with_m = result.largest_solved["sigmoid"], result.largest_solved["skip"]
     out.claims.append(Claim(
@@ -137,7 +130,6 @@ def s4(scale: str) -> PartResult:
         f"rnnlab train {config.task} --cell skip --T 20 --seeds 0,1,2",
         out.add_figure("s4-success", fig),
     ))
-    plt.close(fig)
     return out
 
 
@@ -166,10 +158,9 @@ def s5(scale: str) -> PartResult:
          for c in norm + value},
         "rnnlab train adding --cell tanh --clip value:0.1 --json",
     ))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = new_figure(11, 4, 2)
     clipping.plot_losses(axes[0], result)
     clipping.plot_divergence(axes[1], result)
-    fig.tight_layout()
     rates = result.divergence_rate
     out.claims.append(Claim(
         "S5.stabilizes", "S5",
@@ -179,7 +170,6 @@ def s5(scale: str) -> PartResult:
         "rnnlab experiment clipping --out figures/",
         out.add_figure("s5-clipping", fig),
     ))
-    plt.close(fig)
     return out
 
 

@@ -6,10 +6,6 @@ import itertools
 import time
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
 
 from rnnlab.exact.automaton import random_dfa
@@ -29,7 +25,7 @@ from rnnlab.exact.sheet import (
     get_net,
 )
 from rnnlab.exact.verifier import prove
-from rnnlab.report.claims import Claim, Part, PartResult
+from rnnlab.report.claims import Claim, Part, PartResult, new_figure
 
 
 def _all_bits(T: int) -> torch.Tensor:
@@ -102,7 +98,7 @@ def s1(scale: str) -> PartResult:
                      "max_abs_dy_dx": float(dy.abs().max()),
                      "max_err_vs_formula": max(abs(a - b) for a, b in zip(dy[:, 0].tolist(), expected, strict=True))})
     grads_ok = all(r["max_abs_dh_dx_minus_1"] == 0 and r["max_err_vs_formula"] < 1e-12 for r in rows)
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    fig, ax = new_figure(5.5, 3.5)
     hs = torch.linspace(-5.5, 5.5, 1101, dtype=torch.float64)
     # sigmoid'(z) = sigmoid(z) sigmoid(-z) stays representable where 1 - sigmoid(z) rounds to 0.
     ax.semilogy(hs, 10 * torch.sigmoid(10 * hs) * torch.sigmoid(-10 * hs), label="|dy/dx_i| = 10 sigmoid'(10 h_T)")
@@ -120,7 +116,6 @@ def s1(scale: str) -> PartResult:
         "python -m pytest tests/exact/test_sheet.py -k gradient",
         out.add_figure("s1-gradients", fig),
     ))
-    plt.close(fig)
     return out
 
 
@@ -243,7 +238,7 @@ def s9(scale: str) -> PartResult:
                     row["sigmoid_simulated_len"], row["sigmoid_simulation_holds"] = L, ex.holds
                     all_proved &= ex.holds
         table.append(row)
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    fig, ax = new_figure(5.5, 3.5)
     rand = [r for r in table if r["spec"].startswith("random-") and r["symbols"] == 2]
     ax.semilogx([r["states"] for r in rand], [r["gain_H"] for r in rand], "o-", base=2)
     ax.set_xlabel("DFA states (random, binary alphabet)")
@@ -256,7 +251,6 @@ def s9(scale: str) -> PartResult:
         all_proved, {"automata": table}, "rnnlab compile examples/specs/parity.json --activation sigmoid",
         out.add_figure("s9-gain", fig),
     ))
-    plt.close(fig)
     return out
 
 

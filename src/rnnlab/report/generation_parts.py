@@ -6,10 +6,6 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
@@ -26,7 +22,7 @@ from rnnlab.generation.embeddings import (
 from rnnlab.generation.exposure import position_curves
 from rnnlab.generation.lm import LMConfig, TrainConfig, build_model, train_lm, windowed_nll
 from rnnlab.generation.schedules import default_schedule, parse_strategy
-from rnnlab.report.claims import Claim, Part, PartResult
+from rnnlab.report.claims import Claim, Part, PartResult, new_figure
 
 # --- S2 ---------------------------------------------------------------------------------------------
 
@@ -124,7 +120,7 @@ def s6(scale: str) -> PartResult:
         exact &= all(abs(a - b) < 1e-12 for a, b in zip(got, want, strict=True))
         exact &= all(sch.eps(i + 1) <= sch.eps(i) for i in range(steps - 1))
         table[decay] = {"k": sch.k, "c": sch.c, "eps_min": sch.eps_min, "eps": dict(zip(points, got, strict=True))}
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = new_figure(6, 3.6)
     for decay in table:
         strategy = parse_strategy(f"scheduled:{decay}", steps)
         ax.plot(range(steps), [strategy.eps(i) for i in range(steps)], label=decay)
@@ -140,7 +136,6 @@ def s6(scale: str) -> PartResult:
         f"rnnlab schedule inverse-sigmoid --steps {','.join(str(p) for p in points)}",
         out.add_figure("s6-decays", fig),
     ))
-    plt.close(fig)
 
     # Exposure bias on real text: a teacher-forced model scored from true prefixes and from its own.
     corpus = make_corpus(BUILTIN, "char")

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
-from rnnlab.report.claims import Claim, Part, PartResult
+from rnnlab.report.claims import Claim, Part, PartResult, new_figure
 from rnnlab.sweep.store import load_sweep
 from rnnlab.sweep.summary import summarize
 
@@ -25,7 +20,7 @@ def sweep_part(directory: str | Path) -> Part:
         figure = None
         if sorted(summary.keys) == ["T", "cell"]:
             cells, lengths, rates = summary.pivot("cell", "T")
-            fig, ax = plt.subplots(figsize=(6.5, 4))
+            fig, ax = new_figure(6.5, 4)
             for cell, row in zip(cells, rates, strict=True):
                 ax.plot(lengths, [r if r is not None else float("nan") for r in row], "o-", label=cell)
             ax.set_xscale("log", base=2)
@@ -35,7 +30,6 @@ def sweep_part(directory: str | Path) -> Part:
             ax.set_title(f"Sweep {name}: success rate against length")
             ax.legend()
             figure = out.add_figure(f"sweep-{name}", fig)
-            plt.close(fig)
         failed = sum(r.errors for r in summary.rows)
         out.claims.append(Claim(
             f"sweep.{name}", "sweep",

@@ -40,6 +40,27 @@ class Activation:
         fired = z > self.threshold if self.strict else z >= self.threshold
         return fired.to(z.dtype)
 
+    def apply_(self, z: Tensor) -> Tensor:
+        """f(z) written over z (the fused recurrence's forward pass works in one buffer)."""
+        if self.kind == "tanh":
+            return z.tanh_()
+        if self.kind == "sigmoid":
+            return (z.mul_(self.gain) if self.gain != 1.0 else z).sigmoid_()
+        if self.kind == "identity":
+            return z
+        return z.copy_(z > self.threshold if self.strict else z >= self.threshold)
+
+    def derivative(self, a: Tensor) -> Tensor:
+        """f'(z) as a function of the output a = f(z), for every element of a (the hand-written backward)."""
+        if self.kind == "tanh":
+            return 1 - a * a
+        if self.kind == "sigmoid":
+            d = a - a * a
+            return d.mul_(self.gain) if self.gain != 1.0 else d
+        if self.kind == "identity":
+            return torch.ones_like(a)
+        return torch.zeros_like(a)  # the step is flat almost everywhere
+
     @property
     def is_binary(self) -> bool:
         """True when every output is exactly 0 or 1 (the net is then a finite machine)."""

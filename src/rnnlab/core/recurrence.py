@@ -8,29 +8,110 @@ States before the start are zero: h_{t-k} = 0 when t - k < 0, and h_0 is given.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.autograd.function import once_differentiable
 
 from rnnlab.core.activations import Activation
 
 
 def recur(
+    xu: Tensor,
+    h0: Tensor,
+    W: Tensor,
+    act: Activation,
+    delayed: Sequence[tuple[int, Tensor]] = (),
+    grad_hook: Callable[[Tensor], None] | None = None,
+) -> Tensor:
+    """Run the recurrence over precomputed input terms xu[t-1] = U x_t + b, time-major (T, B, H).
+
+    Returns the states h_1..h_T as (T, B, H). Backpropagation through time is written by hand (see
+    `_Recurrence`); `unroll` is the same recurrence op by op, which autograd differentiates, and the
+    tests hold the two together.
+
+    grad_hook: called once in the backward pass with the total derivatives dL/dh_t, t = 1..T, as (T, B, H):
+    every path, where the gradient arriving at the returned states holds only the direct terms.
+    """
+    if xu.dim() != 3 or h0.shape != xu.shape[1:]:
+        raise ValueError(f"xu must be (T, B, H) and h0 (B, H); got {tuple(xu.shape)} and {tuple(h0.shape)}")
+    delays = tuple(k for k, _ in delayed)
+    states: Tensor = _Recurrence.apply(xu, h0, W, grad_hook, act, delays, *(M for _, M in delayed))
+    return states
+
+
+class _Recurrence(torch.autograd.Function):
+    """The recurrence with a hand-written backward pass.
+
+    Autograd would keep one node per matrix product and accumulate dW step by step. Here the loop holds only
+    what is sequential: forward, h_{t-1} W^T; backward, dL/dz_t W into dL/dh_{t-1}. The weight gradients
+    are then one product over all steps, dW = sum_t dz_t^T h_{t-1} (as cuDNN does; Appleyard, Kocisky &
+    Blunsom 2016). A delayed term M h_{t-k} only needs states at least k steps old, so the k terms of a
+    block of k steps are one product, in both directions.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any, xu: Tensor, h0: Tensor, W: Tensor, grad_hook: Callable[[Tensor], None] | None,
+        act: Activation, delays: tuple[int, ...], *Ms: Tensor,
+    ) -> Tensor:
+        T, B, H = xu.shape
+        h = torch.cat([h0.unsqueeze(0), xu])  # h[t]: pre-activation of h_t, then h_t itself, in place
+        Wt, Mts = W.t(), [M.t() for M in Ms]
+        for t in range(1, T + 1):
+            for k, Mt in zip(delays, Mts, strict=True):
+                if t % k == 0:  # z_t..z_{t+k-1} gain M h_{t-k}..M h_{t-1}: all known now
+                    e = min(t + k, T + 1)
+                    h[t:e].view(-1, H).addmm_(h[t - k:e - k].view(-1, H), Mt)
+            h[t].addmm_(h[t - 1], Wt)
+            act.apply_(h[t])
+        ctx.save_for_backward(h, W, *Ms)
+        ctx.act, ctx.delays, ctx.grad_hook = act, delays, grad_hook
+        return h[1:]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        h, W, *Ms = ctx.saved_tensors
+        delays: tuple[int, ...] = ctx.delays
+        T, B, H = grad.shape
+        dh = torch.cat([grad.new_zeros(1, B, H), grad])  # dh[t]: total dL/dh_t, complete when step t is reached
+        dz = ctx.act.derivative(h[1:])  # dz[t-1] = f'(z_t), then dL/dz_t in place
+        for t in range(T, 0, -1):
+            dz[t - 1].mul_(dh[t])
+            dh[t - 1].addmm_(dz[t - 1], W)
+            for k, M in zip(delays, Ms, strict=True):
+                if (T - t) % k == 0:  # dh_{t-k}..dh_{t-1} gain dz_t..dz_{t+k-1} M: all known now
+                    s, e = max(t - k, 0), min(t, T - k + 1)
+                    if e > s:
+                        dh[s:e].view(-1, H).addmm_(dz[s + k - 1:e + k - 1].view(-1, H), M)
+        if ctx.grad_hook is not None:
+            ctx.grad_hook(dh[1:])
+        need = ctx.needs_input_grad
+        dW = dz.view(-1, H).t() @ h[:-1].reshape(-1, H) if need[2] else None
+        dMs = [  # dM_k = sum over t >= k of dz_t^T h_{t-k}
+            dz[k - 1:].reshape(-1, H).t() @ h[: max(T + 1 - k, 0)].reshape(-1, H) if need[6 + i] else None
+            for i, k in enumerate(delays)
+        ]
+        return dz if need[0] else None, dh[0] if need[1] else None, dW, None, None, None, *dMs
+
+
+def unroll(
     xu: Sequence[Tensor],
     h0: Tensor,
     W: Tensor,
     act: Activation,
     delayed: Sequence[tuple[int, Tensor]] = (),
 ) -> list[Tensor]:
-    """Run the recurrence over precomputed input terms xu[t-1] = U x_t + b, each (B, H).
+    """The same recurrence op by op, every h_t its own autograd node: the reference `recur` is checked against.
 
-    Returns [h_1, ..., h_T], each (B, H). The input terms come as a sequence of separate tensors
-    (from `unbind`): indexing one (B, T, H) tensor inside the loop would make autograd build a
-    full-size zero tensor per step in the backward pass, which is O(T^2).
+    xu: T tensors of (B, H) (from `unbind`: indexing one (B, T, H) tensor inside the loop would make autograd
+    build a full-size zero tensor per step in the backward pass, O(T^2)). Returns [h_1, ..., h_T].
     """
-    Wt = W.t()  # (H, H)
+    Wt = W.t()
     Mts = [(k, M.t()) for k, M in delayed]
     states = [h0]  # states[t] = h_t
     for t, xu_t in enumerate(xu, start=1):
@@ -108,10 +189,10 @@ class Recurrent(nn.Module):
             x = x.transpose(0, 1)  # (B, T, I)
         B = x.shape[0]
         h = x.new_zeros(B, self.hidden_size) if h0 is None else h0.reshape(B, self.hidden_size)
-        xu = F.linear(x, self.U, self.b).unbind(1)  # T tensors of (B, H)
-        hs = recur(xu, h, self.W, self.act, list(zip(self.delays, self.M, strict=True)))
-        output = torch.stack(hs, dim=1)  # (B, T, H)
-        h_n = hs[-1].unsqueeze(0) if hs else h.unsqueeze(0)  # (1, B, H)
+        xu = F.linear(x.transpose(0, 1), self.U, self.b)  # (T, B, H)
+        hs = recur(xu, h, self.W, self.act, list(zip(self.delays, self.M, strict=True)))  # (T, B, H)
+        output = hs.transpose(0, 1)  # (B, T, H)
+        h_n = (hs[-1] if len(hs) else h).unsqueeze(0)  # (1, B, H)
         if unbatched:
             return output[0], h_n[:, 0]
         if not self.batch_first:

@@ -2,7 +2,8 @@
 
 nn.RNN's `output` gradient holds only the direct term dL/dh_t of a loss that reads h_t itself, not the
 total derivative through h_{t+1}, h_{t+2}, ...; so the probe steps the model through time itself and
-keeps every h_t as a node of the graph. For rnnlab's `Recurrent` it runs the core `recur`; for
+keeps every h_t as a node of the graph. For rnnlab's `Recurrent` it runs the core `recur`, whose
+hand-written backward pass hands over the totals dL/dh_t it computes anyway; for
 torch.nn.RNN / GRU / LSTM it steps the module's own weights with the matching nn.*Cell
 (torch.func.functional_call), so gradients still reach the module's parameters.
 """
@@ -10,7 +11,7 @@ torch.nn.RNN / GRU / LSTM it steps the module's own weights with the matching nn
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -24,10 +25,25 @@ Loss = Callable[[Sequence[Tensor]], Tensor]  # [h_1, ..., h_T] -> scalar loss
 
 @dataclass(frozen=True)
 class Trajectory:
-    """The states of one run, each a node of the autograd graph."""
+    """The states of one run, in the autograd graph; after a backward pass, `total_grads` holds every dL/dh_t."""
 
     h: list[Tensor]  # [h_1, ..., h_T], each (B, H)
     c: list[Tensor] | None = None  # LSTM only: the memory cells c_1..c_T, each (B, H)
+    totals: list[Tensor] = field(default_factory=list)  # rnnlab cells: (T, B, H) from the backward pass
+    stacked: Tensor | None = None  # rnnlab cells: (T, B, H), the one tensor the views in h come from
+
+    def states(self) -> Tensor:
+        """(B, T, H): every h_t, detached."""
+        if self.stacked is not None:
+            return self.stacked.detach().transpose(0, 1)
+        with torch.no_grad():
+            return torch.stack(self.h, dim=1)
+
+    def total_grads(self) -> Tensor:
+        """(B, T, H): the total derivative dL/dh_t through every path, zeros where L does not depend on h_t."""
+        if self.totals:
+            return self.totals[-1].transpose(0, 1)
+        return torch.stack([h.grad if h.grad is not None else torch.zeros_like(h) for h in self.h], dim=1)
 
 
 @dataclass(frozen=True)
@@ -80,8 +96,10 @@ def trajectory(model: nn.Module, x: Tensor, h0: Tensor | None = None) -> Traject
     B = x.shape[0]
     if isinstance(model, Recurrent):
         h = x.new_zeros(B, model.hidden_size) if h0 is None else h0
-        xu = F.linear(x, model.U, model.b).unbind(1)  # T tensors of (B, H)
-        return Trajectory(recur(xu, h, model.W, model.act, list(zip(model.delays, model.M, strict=True))))
+        xu = F.linear(x.transpose(0, 1), model.U, model.b)  # (T, B, H)
+        totals: list[Tensor] = []
+        states = recur(xu, h, model.W, model.act, list(zip(model.delays, model.M, strict=True)), totals.append)
+        return Trajectory(list(states.unbind(0)), totals=totals, stacked=states)
     if not isinstance(model, nn.RNNBase):
         raise ValueError(f"no probe for {type(model).__name__}; valid: Recurrent, nn.RNN, nn.GRU, nn.LSTM")
     cell, weights = _cell_for(model)
@@ -92,11 +110,15 @@ def trajectory(model: nn.Module, x: Tensor, h0: Tensor | None = None) -> Traject
         cs: list[Tensor] = []
         for x_t in x.unbind(1):
             h, c = functional_call(cell, weights, (x_t, (h, c)))
+            if h.requires_grad:
+                h.retain_grad()  # each h_t is its own node: its grad will be the total dL/dh_t
             hs.append(h)
             cs.append(c)
         return Trajectory(hs, cs)
     for x_t in x.unbind(1):
         h = functional_call(cell, weights, (x_t, h))
+        if h.requires_grad:
+            h.retain_grad()
         hs.append(h)
     return Trajectory(hs)
 
@@ -113,13 +135,10 @@ def linear_readout(v: Tensor) -> Loss:
 def probe(model: nn.Module, x: Tensor, loss_fn: Loss, h0: Tensor | None = None) -> Probe:
     """||dL/dh_t|| for t = 1..T from one backward pass; the parameters' .grad fill as in training.
 
-    x: (B, T, I); loss_fn maps [h_1..h_T] to a scalar. retain_grad keeps each intermediate dL/dh_t,
-    which autograd computes anyway on its way to the weights (the total derivative through every path).
+    x: (B, T, I); loss_fn maps [h_1..h_T] to a scalar. The total derivative dL/dh_t through every path is
+    computed anyway on the way to the weights; the trajectory keeps it.
     """
     traj = trajectory(model, x, h0)
-    for h in traj.h:
-        h.retain_grad()
     loss = loss_fn(traj.h)
     loss.backward()
-    grads = torch.stack([h.grad if h.grad is not None else torch.zeros_like(h) for h in traj.h], dim=1)  # (B, T, H)
-    return Probe(grads, float(loss.detach()), torch.stack([h.detach() for h in traj.h], dim=1))
+    return Probe(traj.total_grads(), float(loss.detach()), traj.states())

@@ -6,15 +6,16 @@ For h_{t+1} = f(W h_t + M h_{t-1} + U x_{t+1} + b) (delay k = 2; any k here) the
 
 d+L/dh_t the direct term. Through M some paths from T back to t take about (T-t)/k steps instead of T-t,
 so the gradient decays more slowly, though still exponentially (Lin, Horne, Tino & Giles 1996).
-This is the autograd-free reference the probe is checked against.
+Two references the probe is checked against: this autograd-free loop, and autograd on the unrolled graph.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-from rnnlab.core.recurrence import Recurrent
+from rnnlab.core.recurrence import Recurrent, unroll
 from rnnlab.dynamics.jacobian import step_jacobians
 
 
@@ -37,3 +38,20 @@ def bptt_by_hand(cell: Recurrent, x: Tensor, h: Tensor, direct: Tensor, h0: Tens
                 total = total + torch.einsum("bi,bij->bj", g[s], J[s][lag])  # row vector times Jacobian
         g[t] = total
     return torch.stack(g, dim=1)
+
+
+def bptt_by_autograd(cell: Recurrent, x: Tensor, direct: Tensor, h0: Tensor | None = None) -> Tensor:
+    """The same dL/dh_t, t = 0..T, by autograd on the op-by-op graph (`unroll`), for L = sum_t direct_t . h_t.
+
+    That loss has exactly the direct terms d+L/dh_t = direct[:, t-1]. Shapes as in `bptt_by_hand`.
+    """
+    B = x.shape[0]
+    start = torch.zeros(B, cell.hidden_size, dtype=x.dtype) if h0 is None else h0.detach()
+    start.requires_grad_(True)
+    hs = unroll(F.linear(x, cell.U, cell.b).unbind(1), start, cell.W, cell.act,
+                list(zip(cell.delays, cell.M, strict=True)))
+    for h in hs:
+        h.retain_grad()  # each h_t is its own node here, so its grad is the total derivative
+    torch.stack([(h * d).sum() for h, d in zip(hs, direct.unbind(1), strict=True)]).sum().backward()
+    grads = [start.grad] + [h.grad if h.grad is not None else torch.zeros_like(h) for h in hs]
+    return torch.stack(grads, dim=1)  # type: ignore[arg-type]

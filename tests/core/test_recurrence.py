@@ -56,7 +56,7 @@ def test_delayed_connection_is_the_equation() -> None:
 
 @pytest.mark.parametrize("act", [sigmoid(), sigmoid(2.5), TANH, IDENTITY, step()], ids=lambda a: str(a.to_dict()))
 @pytest.mark.parametrize("delays", [[], [2], [3], [2, 5], [13]])
-@pytest.mark.parametrize("T", [1, 2, 7, 12])
+@pytest.mark.parametrize("T", [1, 2, 3, 6, 7, 12])
 def test_hand_written_backward_matches_autograd(act: Activation, delays: list[int], T: int) -> None:
     """Every gradient of the fused recurrence, and the totals dL/dh_t it hands over, against autograd (`unroll`)."""
     gen = torch.Generator().manual_seed(T * 100 + len(delays))

@@ -15,7 +15,7 @@ from rnnlab.dynamics.probe import linear_readout, probe
 
 
 def gradient_probe_overhead(batch: int = 64, steps: int = 100, inputs: int = 16, hidden: int = 128,
-                            repeats: int = 7) -> Result:
+                            repeats: int = 25) -> Result:
     """The probe (every ||dL/dh_t|| from one backward pass) against a plain forward + backward of the same model.
 
     Model: rnnlab's sigmoid cell; loss L = v . h_T. The plain run calls the module and backpropagates to the
@@ -44,7 +44,7 @@ def gradient_probe_overhead(batch: int = 64, steps: int = 100, inputs: int = 16,
 
 
 def skip_vs_plain_sigmoid(batch: int = 64, steps: int = 100, inputs: int = 16, hidden: int = 128, delay: int = 2,
-                          repeats: int = 7) -> Result:
+                          repeats: int = 25) -> Result:
     """Forward + backward of the skip cell (sigmoid, delay k) against the plain sigmoid cell of the same size."""
     torch.manual_seed(0)
     skip = Recurrent(inputs, hidden, sigmoid(), delays=[delay], batch_first=True)

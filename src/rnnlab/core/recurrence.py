@@ -50,7 +50,7 @@ class _Recurrence(torch.autograd.Function):
     what is sequential: forward, h_{t-1} W^T; backward, dL/dz_t W into dL/dh_{t-1}. The weight gradients
     are then one product over all steps, dW = sum_t dz_t^T h_{t-1} (as cuDNN does; Appleyard, Kocisky &
     Blunsom 2016). A delayed term M h_{t-k} only needs states at least k steps old, so the k terms of a
-    block of k steps are one product, in both directions.
+    block of k steps [jk, (j+1)k) are one product, in both directions.
     """
 
     @staticmethod
@@ -60,14 +60,19 @@ class _Recurrence(torch.autograd.Function):
     ) -> Tensor:
         T, B, H = xu.shape
         h = torch.cat([h0.unsqueeze(0), xu])  # h[t]: pre-activation of h_t, then h_t itself, in place
-        Wt, Mts = W.t(), [M.t() for M in Ms]
+        rows = h.unbind(0)  # views made once: the loop pays per operation
+        delayed: list[list[tuple[Tensor, Tensor, Tensor]]] = [[] for _ in range(T + 1)]  # per step t
+        for k, M in zip(delays, Ms, strict=True):
+            block = _blocks(h, k)
+            for j in range(1, len(block)):  # at t = jk, z_t..z_{t+k-1} gain M h_{t-k}..M h_{t-1}: all known now
+                src = block[j - 1] if len(block[j]) == len(block[j - 1]) else block[j - 1][: len(block[j])]
+                delayed[j * k].append((block[j], src, M.t()))
+        Wt = W.t()
         for t in range(1, T + 1):
-            for k, Mt in zip(delays, Mts, strict=True):
-                if t % k == 0:  # z_t..z_{t+k-1} gain M h_{t-k}..M h_{t-1}: all known now
-                    e = min(t + k, T + 1)
-                    h[t:e].view(-1, H).addmm_(h[t - k:e - k].view(-1, H), Mt)
-            h[t].addmm_(h[t - 1], Wt)
-            act.apply_(h[t])
+            for dst, src, Mt in delayed[t]:
+                dst.addmm_(src, Mt)
+            rows[t].addmm_(rows[t - 1], Wt)
+            act.apply_(rows[t])
         ctx.save_for_backward(h, W, *Ms)
         ctx.act, ctx.delays, ctx.grad_hook = act, delays, grad_hook
         return h[1:]
@@ -79,24 +84,38 @@ class _Recurrence(torch.autograd.Function):
         delays: tuple[int, ...] = ctx.delays
         T, B, H = grad.shape
         dh = torch.cat([grad.new_zeros(1, B, H), grad])  # dh[t]: total dL/dh_t, complete when step t is reached
-        dz = ctx.act.derivative(h[1:])  # dz[t-1] = f'(z_t), then dL/dz_t in place
+        dz = ctx.act.derivative(h)  # dz[t] = f'(z_t), then dL/dz_t in place (row 0 unused)
+        dh_rows, dz_rows = dh.unbind(0), dz.unbind(0)
+        delayed: list[list[tuple[Tensor, Tensor, Tensor]]] = [[] for _ in range(T + 1)]  # per step t
+        for k, M in zip(delays, Ms, strict=True):
+            dh_block, dz_block = _blocks(dh, k), _blocks(dz, k)
+            for j in range(1, len(dz_block)):  # at t = jk - 1, block j - 1's dh gains block j's dz times M
+                src, dst = dz_block[j], dh_block[j - 1]
+                delayed[j * k - 1].append((dst if len(dst) == len(src) else dst[: len(src)], src, M))
         for t in range(T, 0, -1):
-            dz[t - 1].mul_(dh[t])
-            dh[t - 1].addmm_(dz[t - 1], W)
-            for k, M in zip(delays, Ms, strict=True):
-                if (T - t) % k == 0:  # dh_{t-k}..dh_{t-1} gain dz_t..dz_{t+k-1} M: all known now
-                    s, e = max(t - k, 0), min(t, T - k + 1)
-                    if e > s:
-                        dh[s:e].view(-1, H).addmm_(dz[s + k - 1:e + k - 1].view(-1, H), M)
+            for dst, src, M in delayed[t]:
+                dst.addmm_(src, M)
+            dz_rows[t].mul_(dh_rows[t])
+            dh_rows[t - 1].addmm_(dz_rows[t], W)
         if ctx.grad_hook is not None:
             ctx.grad_hook(dh[1:])
         need = ctx.needs_input_grad
-        dW = dz.view(-1, H).t() @ h[:-1].reshape(-1, H) if need[2] else None
+        dW = dz[1:].reshape(-1, H).t() @ h[:-1].reshape(-1, H) if need[2] else None
         dMs = [  # dM_k = sum over t >= k of dz_t^T h_{t-k}
-            dz[k - 1:].reshape(-1, H).t() @ h[: max(T + 1 - k, 0)].reshape(-1, H) if need[6 + i] else None
+            dz[k:].reshape(-1, H).t() @ h[: max(T + 1 - k, 0)].reshape(-1, H) if need[6 + i] else None
             for i, k in enumerate(delays)
         ]
-        return dz if need[0] else None, dh[0] if need[1] else None, dW, None, None, None, *dMs
+        return dz[1:] if need[0] else None, dh[0] if need[1] else None, dW, None, None, None, *dMs
+
+
+def _blocks(x: Tensor, k: int) -> list[Tensor]:
+    """x (T + 1, B, H) as (k B, H) views of the steps [0, k), [k, 2k), ... (the last may be shorter)."""
+    steps, B, H = x.shape
+    full = steps // k
+    blocks = list(x[: full * k].view(full, k * B, H).unbind(0))
+    if steps > full * k:
+        blocks.append(x[full * k:].view(-1, H))
+    return blocks
 
 
 def unroll(

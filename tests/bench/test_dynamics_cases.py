@@ -12,7 +12,7 @@ TINY = [
     Case("gradient_probe_overhead", partial(dc.gradient_probe_overhead, batch=2, steps=5, inputs=2, hidden=4,
                                             repeats=1), "tiny"),
     Case("skip_vs_plain_sigmoid", partial(dc.skip_vs_plain_sigmoid, batch=2, steps=5, inputs=2, hidden=4,
-                                          repeats=1), "tiny"),
+                                          repeats=1, other_hidden=(3,)), "tiny"),
 ]
 
 
@@ -27,3 +27,8 @@ def test_case_reports_value_baseline_ratio(case: Case) -> None:
     assert r.name == case.name and r.value > 0 and r.baseline is not None and r.baseline > 0
     assert r.ratio is not None and math.isclose(r.ratio, r.value / r.baseline)
     assert r.target.startswith("ratio <=") and r.detail and isinstance(r.met, bool)
+
+
+def test_skip_case_shows_the_trend_at_other_sizes() -> None:
+    r = dc.skip_vs_plain_sigmoid(batch=2, steps=5, inputs=2, hidden=4, repeats=1, other_hidden=(3, 5))
+    assert "H=3: " in r.detail and "H=5: " in r.detail

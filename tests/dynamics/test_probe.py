@@ -96,6 +96,14 @@ def test_two_steps_by_hand() -> None:
     assert result.norms[0].tolist() == pytest.approx([abs(e) for e in expected], rel=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["skip", "gru"])
+def test_a_loss_that_ignores_the_states_gives_zero_gradients(kind: str) -> None:
+    module = _module(kind)
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    result = probe(module, x, lambda hs: sum(p.sum() for p in module.parameters()))
+    assert result.grads.shape == (2, 5, 4) and not result.grads.any()
+
+
 def test_rejects_what_it_cannot_step() -> None:
     with pytest.raises(ValueError, match="one-layer"):
         trajectory(nn.GRU(3, 4, num_layers=2, batch_first=True), torch.randn(1, 2, 3))

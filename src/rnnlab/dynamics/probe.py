@@ -41,8 +41,8 @@ class Trajectory:
 
     def total_grads(self) -> Tensor:
         """(B, T, H): the total derivative dL/dh_t through every path, zeros where L does not depend on h_t."""
-        if self.totals:
-            return self.totals[-1].transpose(0, 1)
+        if self.stacked is not None:  # nothing arrives when L does not depend on the states at all
+            return self.totals[-1].transpose(0, 1) if self.totals else torch.zeros_like(self.states())
         return torch.stack([h.grad if h.grad is not None else torch.zeros_like(h) for h in self.h], dim=1)
 
 

@@ -49,24 +49,18 @@ def test_below_the_threshold_nothing_fires() -> None:
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
-def test_nonfinite_gradient_never_reaches_the_weights(bad: float) -> None:
+def test_a_nonfinite_gradient_is_flagged_and_cleared(bad: float) -> None:
+    """finite=False tells the caller to skip the step (training does: test_training); no bad value stays in .grad."""
     torch.manual_seed(0)
     model = nn.Linear(3, 2)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    before = [p.detach().clone() for p in model.parameters()]
     log = ClipLog()
     model(torch.randn(4, 3)).sum().backward()
     model.weight.grad[0, 1] = bad  # injected
     step = clip_gradients(model.parameters(), Clip("norm", 1.0))
     log.add(step)
-    if step.finite:
-        opt.step()
-    assert not step.finite and log.nonfinite_skipped == 1
-    for a, p in zip(before, model.parameters(), strict=True):
-        assert torch.equal(a, p.detach())
-    opt.step()  # even a stray step moves nothing: the bad gradient was zeroed
-    for a, p in zip(before, model.parameters(), strict=True):
-        assert torch.equal(a, p.detach())
+    assert not step.finite and not math.isfinite(step.pre_norm) and log.nonfinite_skipped == 1
+    for p in model.parameters():
+        assert p.grad is not None and not p.grad.any()
 
 
 def test_log_summary() -> None:

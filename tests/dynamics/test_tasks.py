@@ -55,6 +55,14 @@ def test_error_criteria() -> None:
     assert order.errors(torch.eye(4), torch.tensor([0, 1, 3, 3])).tolist() == [False, False, True, False]
 
 
+def test_a_constant_half_is_wrong_on_36_percent_of_adding_sequences() -> None:
+    """Closed form: the mean m of two U[0, 1) numbers has density 4m below 1/2, so P(|m - 1/2| > 0.2) = 2 (2 0.3^2)."""
+    task = get_task("adding")
+    b = task.batch(20_000, 40, torch.Generator().manual_seed(3))
+    rate = task.errors(torch.full_like(b.y, 0.5), b.y).double().mean().item()
+    assert abs(rate - 0.36) < 0.015  # 20,000 draws: standard error 0.0034
+
+
 def test_bad_input() -> None:
     with pytest.raises(ValueError, match="unknown task"):
         get_task("copy")

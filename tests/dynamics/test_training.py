@@ -1,13 +1,15 @@
 """The training loop: reproducible, solves an easy setting, records clipping, survives a NaN."""
 
 import math
-from dataclasses import asdict
+from collections.abc import Iterable
+from dataclasses import asdict, replace
 
 import pytest
 import torch
+from torch import nn
 
 import rnnlab.dynamics.training as training
-from rnnlab.dynamics.clipping import Clip
+from rnnlab.dynamics.clipping import Clip, ClipStep
 from rnnlab.dynamics.tasks import Batch, Task, get_task
 from rnnlab.dynamics.training import TrainConfig, build_model, error_rate, make_rnn, train
 
@@ -49,6 +51,27 @@ def test_a_nan_batch_is_skipped_not_applied(monkeypatch: pytest.MonkeyPatch) -> 
     initial = build_model(config).state_dict()
     for name, value in r.model.state_dict().items():
         assert torch.equal(value, initial[name]), name
+
+
+def test_a_nonfinite_step_leaves_adam_weights_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A NaN gradient at step 2, after Adam has state: the weights equal those of a run that stopped at step 1."""
+    config = TrainConfig(task="adding", cell="sigmoid", T=6, hidden=4, steps=1, check_every=1000, test_sequences=10)
+    after_one = train(config).model.state_dict()
+    real, calls = training.clip_gradients, []
+
+    def poison_the_second(params: Iterable[nn.Parameter], clip: Clip) -> ClipStep:
+        params = list(params)
+        calls.append(len(calls))
+        if len(calls) == 2:
+            assert params[0].grad is not None
+            params[0].grad[0] = math.nan
+        return real(params, clip)
+
+    monkeypatch.setattr(training, "clip_gradients", poison_the_second)
+    r = train(replace(config, steps=2))
+    assert r.nonfinite_skipped == 1 and len(calls) == 2
+    moved = [name for name, value in r.model.state_dict().items() if not torch.equal(value, after_one[name])]
+    assert moved == []
 
 
 def test_make_rnn_rejects() -> None:

@@ -69,8 +69,8 @@ def _flat(params: list[nn.Parameter]) -> Tensor:
 def clip_gradients(params: Iterable[nn.Parameter], clip: Clip) -> ClipStep:
     """Clip the .grad of params in place with torch.nn.utils and report what happened.
 
-    A non-finite gradient is zeroed (so that an optimizer stepped by mistake moves nothing) and reported with
-    finite=False; the caller skips the optimizer step.
+    A non-finite gradient is reported with finite=False and zeroed, so that no nan or inf stays behind in .grad.
+    The caller must skip the optimizer step: a stateful optimizer (Adam, momentum) still moves on a zero gradient.
     """
     params = [p for p in params if p.grad is not None]
     if not params:

@@ -121,6 +121,36 @@ def test_activations() -> None:
         Activation("relu6")
 
 
+def test_input_and_h0_gradients_match_nn_rnn_in_every_layout() -> None:
+    torch.manual_seed(5)
+    for batch_first, unbatched in [(False, False), (True, False), (False, True), (True, True)]:
+        rnn = nn.RNN(3, 4, batch_first=batch_first).double()
+        cell = Recurrent.from_rnn(rnn)
+        shape = (6, 3) if unbatched else ((2, 6, 3) if batch_first else (6, 2, 3))
+        x = torch.randn(*shape, dtype=torch.float64)
+        h0 = torch.randn(*((1, 4) if unbatched else (1, 2, 4)), dtype=torch.float64)
+        grads = []
+        for module in (rnn, cell):
+            xi, hi = x.clone().requires_grad_(), h0.clone().requires_grad_()
+            out, h_n = module(xi, hi)
+            (out.cos().sum() + h_n.sum()).backward()
+            grads.append((out.detach(), xi.grad, hi.grad))
+        for a, b in zip(*grads, strict=True):
+            torch.testing.assert_close(a, b)
+
+
+def test_rejects_mis_shaped_input_and_h0() -> None:
+    cell = Recurrent(3, 4, TANH)
+    with pytest.raises(ValueError, match=r"h0 must have shape \(1, 2, 4\), got \(2, 4\)"):
+        cell(torch.zeros(5, 2, 3), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match=r"h0 must have shape \(1, 4\)"):
+        cell(torch.zeros(5, 3), torch.zeros(1, 1, 4))
+    with pytest.raises(ValueError, match="input must be"):
+        cell(torch.zeros(5, 2, 7))
+    with pytest.raises(ValueError, match="input must be"):
+        cell(torch.zeros(5))
+
+
 def test_rejects_bad_sizes_and_delays() -> None:
     with pytest.raises(ValueError, match=">= 1"):
         Recurrent(3, 0, TANH)

@@ -104,6 +104,18 @@ def test_a_loss_that_ignores_the_states_gives_zero_gradients(kind: str) -> None:
     assert result.grads.shape == (2, 5, 4) and not result.grads.any()
 
 
+@pytest.mark.parametrize("kind", ["sigmoid", "skip", "lstm"])
+def test_a_frozen_model_is_probed_like_a_trainable_one(kind: str) -> None:
+    module = _module(kind)
+    x = torch.randn(2, 6, 3, dtype=torch.float64)
+    v = torch.randn(4, dtype=torch.float64)
+    expected = probe(module, x, linear_readout(v)).grads
+    module.requires_grad_(False)
+    with torch.no_grad():
+        frozen = probe(module, x, linear_readout(v))
+    torch.testing.assert_close(frozen.grads, expected)
+
+
 def test_rejects_what_it_cannot_step() -> None:
     with pytest.raises(ValueError, match="one-layer"):
         trajectory(nn.GRU(3, 4, num_layers=2, batch_first=True), torch.randn(1, 2, 3))

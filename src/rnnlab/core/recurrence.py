@@ -59,57 +59,65 @@ class _Recurrence(torch.autograd.Function):
         act: Activation, delays: tuple[int, ...], *Ms: Tensor,
     ) -> Tensor:
         T, B, H = xu.shape
-        h = torch.cat([h0.unsqueeze(0), xu])  # h[t]: pre-activation of h_t, then h_t itself, in place
-        rows = h.unbind(0)  # views made once: the loop pays per operation
-        delayed: list[list[tuple[Tensor, Tensor, Tensor]]] = [[] for _ in range(T + 1)]  # per step t
+        out = xu.clone()  # out[t-1]: the pre-activation z_t, then h_t itself, in place
+        rows = [h0, *out.unbind(0)]  # rows[t] = h_t; views made once, as the loop pays per operation
+        delayed: list[list[tuple[Tensor, Tensor, Tensor]]] = [[] for _ in range(T + 1)]  # products due at step t
         for k, M in zip(delays, Ms, strict=True):
-            block = _blocks(h, k)
-            for j in range(1, len(block)):  # at t = jk, z_t..z_{t+k-1} gain M h_{t-k}..M h_{t-1}: all known now
-                src = block[j - 1] if len(block[j]) == len(block[j - 1]) else block[j - 1][: len(block[j])]
-                delayed[j * k].append((block[j], src, M.t()))
+            Mt = M.t()
+            for t in range(k, min(2 * k, T + 1)):  # steps k..2k-1 read h_0, which lies outside `out`
+                delayed[k].append((rows[t], rows[t - k], Mt))
+            block = _blocks(out[k - 1:], k)  # block[i]: steps (i+1)k .. (i+2)k-1
+            for i in range(1, len(block)):  # at t = (i+1)k, z_t..z_{t+k-1} gain M h_{t-k}..M h_{t-1}: all known
+                src = block[i - 1] if len(block[i]) == len(block[i - 1]) else block[i - 1][: len(block[i])]
+                delayed[(i + 1) * k].append((block[i], src, Mt))
         Wt = W.t()
         for t in range(1, T + 1):
             for dst, src, Mt in delayed[t]:
                 dst.addmm_(src, Mt)
             rows[t].addmm_(rows[t - 1], Wt)
             act.apply_(rows[t])
-        ctx.save_for_backward(h, W, *Ms)
+        ctx.save_for_backward(h0, out, W, *Ms)
         ctx.act, ctx.delays, ctx.grad_hook = act, delays, grad_hook
-        return h[1:]
+        return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
-        h, W, *Ms = ctx.saved_tensors
+        h0, out, W, *Ms = ctx.saved_tensors
         delays: tuple[int, ...] = ctx.delays
         T, B, H = grad.shape
         dh = torch.cat([grad.new_zeros(1, B, H), grad])  # dh[t]: total dL/dh_t, complete when step t is reached
-        dz = ctx.act.derivative(h)  # dz[t] = f'(z_t), then dL/dz_t in place (row 0 unused)
+        dz = ctx.act.derivative(out)  # dz[t-1] = f'(z_t), then dL/dz_t in place
         dh_rows, dz_rows = dh.unbind(0), dz.unbind(0)
-        delayed: list[list[tuple[Tensor, Tensor, Tensor]]] = [[] for _ in range(T + 1)]  # per step t
+        delayed: list[list[tuple[Tensor, Tensor, Tensor]]] = [[] for _ in range(T + 1)]  # products due at step t
         for k, M in zip(delays, Ms, strict=True):
-            dh_block, dz_block = _blocks(dh, k), _blocks(dz, k)
-            for j in range(1, len(dz_block)):  # at t = jk - 1, block j - 1's dh gains block j's dz times M
-                src, dst = dz_block[j], dh_block[j - 1]
-                delayed[j * k - 1].append((dst if len(dst) == len(src) else dst[: len(src)], src, M))
+            dh_block, dz_block = _blocks(dh, k), _blocks(dz[k - 1:], k)  # steps jk.. and (j+1)k.. for block j
+            for j in range(len(dz_block)):  # at t = (j+1)k - 1, dh of steps jk.. gains dz of steps (j+1)k.. times M
+                src, dst = dz_block[j], dh_block[j]
+                delayed[(j + 1) * k - 1].append((dst if len(dst) == len(src) else dst[: len(src)], src, M))
         for t in range(T, 0, -1):
             for dst, src, M in delayed[t]:
                 dst.addmm_(src, M)
-            dz_rows[t].mul_(dh_rows[t])
-            dh_rows[t - 1].addmm_(dz_rows[t], W)
+            dz_rows[t - 1].mul_(dh_rows[t])
+            dh_rows[t - 1].addmm_(dz_rows[t - 1], W)
         if ctx.grad_hook is not None:
             ctx.grad_hook(dh[1:])
         need = ctx.needs_input_grad
-        dW = dz[1:].reshape(-1, H).t() @ h[:-1].reshape(-1, H) if need[2] else None
-        dMs = [  # dM_k = sum over t >= k of dz_t^T h_{t-k}
-            dz[k:].reshape(-1, H).t() @ h[: max(T + 1 - k, 0)].reshape(-1, H) if need[6 + i] else None
-            for i, k in enumerate(delays)
-        ]
-        return dz[1:] if need[0] else None, dh[0] if need[1] else None, dW, None, None, None, *dMs
+        dW = _lagged_outer(dz, h0, out, 1) if need[2] else None
+        dMs = [_lagged_outer(dz, h0, out, k) if need[6 + i] else None for i, k in enumerate(delays)]
+        return dz if need[0] else None, dh[0] if need[1] else None, dW, None, None, None, *dMs
+
+
+def _lagged_outer(dz: Tensor, h0: Tensor, out: Tensor, lag: int) -> Tensor:
+    """sum over t >= lag of dz_t^T h_{t-lag}: a weight's gradient, one product over all steps (h_0 apart)."""
+    T, _, H = dz.shape
+    if T < lag:
+        return dz.new_zeros(H, H)
+    return dz[lag - 1].t() @ h0 + dz[lag:].reshape(-1, H).t() @ out[: T - lag].reshape(-1, H)
 
 
 def _blocks(x: Tensor, k: int) -> list[Tensor]:
-    """x (T + 1, B, H) as (k B, H) views of the steps [0, k), [k, 2k), ... (the last may be shorter)."""
+    """x (N, B, H) as (k B, H) views of its rows [0, k), [k, 2k), ... (the last may be shorter)."""
     steps, B, H = x.shape
     full = steps // k
     blocks = list(x[: full * k].view(full, k * B, H).unbind(0))
@@ -147,6 +155,7 @@ class Recurrent(nn.Module):
 
     forward(input, h0) -> (output, h_n): input (T, B, I), or (B, T, I) with batch_first, or (T, I)
     unbatched; h0 (1, B, H) or (1, H), zeros when omitted; output holds every h_t, h_n = h_T.
+    The backward pass reads the output, as torch.sigmoid's does: change it in place only after backward.
     """
 
     def __init__(
@@ -202,18 +211,22 @@ class Recurrent(nn.Module):
         return self.act(F.linear(x_t, self.U, self.b) + h_prev @ self.W.t())
 
     def forward(self, input: Tensor, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        if input.dim() not in (2, 3) or input.shape[-1] != self.input_size:
+            raise ValueError(f"input must be (T, B, {self.input_size}), (B, T, {self.input_size}) with batch_first, "
+                             f"or unbatched (T, {self.input_size}); got shape {tuple(input.shape)}")
         unbatched = input.dim() == 2
-        x = input.unsqueeze(1) if unbatched else input  # (T, B, I) or (B, T, I)
-        if not self.batch_first or unbatched:
-            x = x.transpose(0, 1)  # (B, T, I)
-        B = x.shape[0]
+        if unbatched:
+            x = input.unsqueeze(1)  # (T, 1, I)
+        else:
+            x = input.transpose(0, 1) if self.batch_first else input  # (T, B, I)
+        B = x.shape[1]
+        expected = (1, self.hidden_size) if unbatched else (1, B, self.hidden_size)
+        if h0 is not None and tuple(h0.shape) != expected:
+            raise ValueError(f"h0 must have shape {expected}, got {tuple(h0.shape)}")
         h = x.new_zeros(B, self.hidden_size) if h0 is None else h0.reshape(B, self.hidden_size)
-        xu = F.linear(x.transpose(0, 1), self.U, self.b)  # (T, B, H)
+        xu = F.linear(x, self.U, self.b)  # (T, B, H)
         hs = recur(xu, h, self.W, self.act, list(zip(self.delays, self.M, strict=True)))  # (T, B, H)
-        output = hs.transpose(0, 1)  # (B, T, H)
         h_n = (hs[-1] if len(hs) else h).unsqueeze(0)  # (1, B, H)
         if unbatched:
-            return output[0], h_n[:, 0]
-        if not self.batch_first:
-            output = output.transpose(0, 1)  # (T, B, H)
-        return output, h_n
+            return hs[:, 0], h_n[:, 0]
+        return (hs.transpose(0, 1) if self.batch_first else hs), h_n

@@ -86,6 +86,15 @@ def _cell_for(rnn: nn.RNNBase) -> tuple[nn.Module, dict[str, Tensor]]:
     return cell, weights
 
 
+def _start(model: nn.Module, x: Tensor, h0: Tensor | None) -> Tensor:
+    """h_0: zeros when omitted; a leaf that asks for its gradient when nothing else would put the states in a graph."""
+    hidden: int = model.hidden_size  # type: ignore[assignment]
+    h = x.new_zeros(x.shape[0], hidden) if h0 is None else h0
+    if not (h.requires_grad or x.requires_grad or any(p.requires_grad for p in model.parameters())):
+        h = h.detach().requires_grad_()  # a frozen model
+    return h
+
+
 def trajectory(model: nn.Module, x: Tensor, h0: Tensor | None = None) -> Trajectory:
     """Run `model` over x (B, T, I), batch first whatever the module's layout, keeping every h_t in the graph.
 
@@ -93,9 +102,8 @@ def trajectory(model: nn.Module, x: Tensor, h0: Tensor | None = None) -> Traject
     """
     if x.dim() != 3:
         raise ValueError(f"x must be (B, T, I), got shape {tuple(x.shape)}")
-    B = x.shape[0]
     if isinstance(model, Recurrent):
-        h = x.new_zeros(B, model.hidden_size) if h0 is None else h0
+        h = _start(model, x, h0)
         xu = F.linear(x.transpose(0, 1), model.U, model.b)  # (T, B, H)
         totals: list[Tensor] = []
         states = recur(xu, h, model.W, model.act, list(zip(model.delays, model.M, strict=True)), totals.append)
@@ -103,7 +111,7 @@ def trajectory(model: nn.Module, x: Tensor, h0: Tensor | None = None) -> Traject
     if not isinstance(model, nn.RNNBase):
         raise ValueError(f"no probe for {type(model).__name__}; valid: Recurrent, nn.RNN, nn.GRU, nn.LSTM")
     cell, weights = _cell_for(model)
-    h = x.new_zeros(B, model.hidden_size) if h0 is None else h0
+    h = _start(model, x, h0)
     hs: list[Tensor] = []
     if isinstance(model, nn.LSTM):
         c = torch.zeros_like(h)
@@ -138,7 +146,8 @@ def probe(model: nn.Module, x: Tensor, loss_fn: Loss, h0: Tensor | None = None) 
     x: (B, T, I); loss_fn maps [h_1..h_T] to a scalar. The total derivative dL/dh_t through every path is
     computed anyway on the way to the weights; the trajectory keeps it.
     """
-    traj = trajectory(model, x, h0)
-    loss = loss_fn(traj.h)
-    loss.backward()
+    with torch.enable_grad():
+        traj = trajectory(model, x, h0)
+        loss = loss_fn(traj.h)
+        loss.backward()
     return Probe(traj.total_grads(), float(loss.detach()), traj.states())

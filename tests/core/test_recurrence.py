@@ -98,6 +98,15 @@ def test_recurrence_gradients_reach_only_what_asks() -> None:
         recur(torch.zeros(3, 2), h0, W, IDENTITY)
 
 
+def test_non_contiguous_input_terms() -> None:
+    gen = torch.Generator().manual_seed(7)
+    xu = torch.randn(3, 9, 4, generator=gen, dtype=torch.float64).transpose(0, 1)  # (T, B, H), not contiguous
+    W, M = torch.randn(4, 4, generator=gen, dtype=torch.float64), torch.randn(4, 4, generator=gen, dtype=torch.float64)
+    h0 = torch.zeros(3, 4, dtype=torch.float64)
+    ours = recur(xu, h0, W, TANH, [(2, M)])
+    torch.testing.assert_close(ours, torch.stack(unroll(xu.unbind(0), h0, W, TANH, [(2, M)])))
+
+
 def test_module_and_its_reference_agree_for_a_skip_cell() -> None:
     torch.manual_seed(4)
     cell = Recurrent(3, 5, sigmoid(), delays=[2], batch_first=True).double()

@@ -59,12 +59,12 @@ class _Recurrence(torch.autograd.Function):
         act: Activation, delays: tuple[int, ...], *Ms: Tensor,
     ) -> Tensor:
         T, B, H = xu.shape
-        out = xu.clone()  # out[t-1]: the pre-activation z_t, then h_t itself, in place
+        out = xu.clone(memory_format=torch.contiguous_format)  # out[t-1]: z_t, then h_t itself, in place
         rows = [h0, *out.unbind(0)]  # rows[t] = h_t; views made once, as the loop pays per operation
         delayed: list[list[tuple[Tensor, Tensor, Tensor]]] = [[] for _ in range(T + 1)]  # products due at step t
         for k, M in zip(delays, Ms, strict=True):
             Mt = M.t()
-            for t in range(k, min(2 * k, T + 1)):  # steps k..2k-1 read h_0, which lies outside `out`
+            for t in range(k, min(2 * k, T + 1)):  # the first block reads h_0..h_{k-1}; h_0 is not in `out`
                 delayed[k].append((rows[t], rows[t - k], Mt))
             block = _blocks(out[k - 1:], k)  # block[i]: steps (i+1)k .. (i+2)k-1
             for i in range(1, len(block)):  # at t = (i+1)k, z_t..z_{t+k-1} gain M h_{t-k}..M h_{t-1}: all known

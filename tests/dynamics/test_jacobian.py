@@ -1,5 +1,8 @@
 """The analytic step Jacobian against autograd, and the S3 bound on many random cells."""
 
+import math
+from fractions import Fraction
+
 import pytest
 import torch
 from torch.autograd.functional import jacobian
@@ -9,8 +12,11 @@ from rnnlab.dynamics.jacobian import (
     BoundConfig,
     bound_curve,
     cell_bound,
+    cell_log10_bound,
     check_bound,
+    count_violations,
     gamma,
+    log10_bound_curve,
     step_jacobian,
     step_jacobians,
 )
@@ -58,6 +64,64 @@ def test_bound_curve_closed_form_without_skip() -> None:
     assert B.tolist() == pytest.approx([2.0 * 0.3 ** (6 - t) for t in range(1, 7)], rel=1e-12)
 
 
+def _exact_log10(x: Fraction) -> float:
+    """log10 of an exact positive rational of any size (math.log10 takes Python integers of any size)."""
+    return math.log10(x.numerator) - math.log10(x.denominator)
+
+
+@pytest.mark.parametrize("a, b", [(Fraction(50), []), (Fraction(1, 7), [(2, Fraction(3, 4))]),
+                                  (Fraction(50), [(2, Fraction(30)), (5, Fraction(9, 2))])])
+def test_log10_bound_matches_exact_rationals_beyond_float64(a: Fraction, b: list[tuple[int, Fraction]]) -> None:
+    """The oracle runs the recurrence B_t = a B_{t+1} + sum_k b_k B_{t+k} in exact rationals (no overflow)."""
+    T, g_T = 300, Fraction(3, 2)
+    B = {T: g_T}
+    for t in range(T - 1, 0, -1):
+        B[t] = a * B[t + 1] + sum((bk * B.get(t + k, Fraction(0)) for k, bk in b), Fraction(0))
+    ours = log10_bound_curve(math.log10(1.5), T, float(a), [(k, float(bk)) for k, bk in b])
+    assert ours.tolist() == pytest.approx([_exact_log10(B[t]) for t in range(1, T + 1)], rel=1e-12, abs=1e-12)
+    linear = bound_curve(1.5, T, float(a), [(k, float(bk)) for k, bk in b])
+    for t in range(1, T + 1):  # the linear bound is inf exactly where it is beyond float64's range, never nan
+        if B[t] > Fraction(1.7976931348623157e308):
+            assert linear[t - 1] == math.inf
+        else:
+            assert float(linear[t - 1]) == pytest.approx(float(B[t]), rel=1e-11)
+
+
+def test_bound_of_zero_rates_has_no_nan() -> None:
+    assert bound_curve(2.0, 4, 0.0).tolist() == [0.0, 0.0, 0.0, 2.0]
+    assert bound_curve(2.0, 4, 0.5, [(2, 0.0)]).tolist() == pytest.approx([0.25, 0.5, 1.0, 2.0])
+    assert bound_curve(0.0, 3, 50.0).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_count_violations_counts_exactly_the_excesses() -> None:
+    norms = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 1e300], dtype=torch.float64)
+    bound = torch.tensor([0.5, 2.0 * (1 + 1e-12), 2.9, 4.0, 6.0, math.inf], dtype=torch.float64)
+    # above: t=1 (1 > 0.5) and t=3 (3 > 2.9); within the 1e-9 tolerance: t=2; equal: t=4; an inf bound holds
+    assert count_violations(norms, bound) == 2
+    assert count_violations(norms, bound, rtol=0.1) == 1  # 3 <= 2.9 * 1.1: only t=1 is left
+    assert count_violations(norms, norms.clone()) == 0
+
+
+def test_cell_bound_overflows_to_inf_without_false_violations() -> None:
+    """tanh with ||W||_2 = 50 over 300 steps: the bound passes float64's range; log10 of it stays exact."""
+    torch.manual_seed(6)
+    cell = Recurrent(3, 5, TANH, batch_first=True).double()
+    with torch.no_grad():
+        cell.W.mul_(50 / torch.linalg.matrix_norm(cell.W, ord=2))
+    norms = probe(cell, torch.randn(1, 300, 3, dtype=torch.float64), linear_readout(torch.ones(5).double())).norms[0]
+    g_T = float(norms[-1])
+    bound, log_bound = cell_bound(cell, g_T, 300), cell_log10_bound(cell, g_T, 300)
+    assert torch.isinf(bound).sum() > 50 and torch.isfinite(log_bound).all()
+    assert log_bound.tolist() == pytest.approx([math.log10(g_T) + (300 - t) * math.log10(50) for t in range(1, 301)],
+                                               rel=1e-12)
+    assert count_violations(norms, bound) == 0
+
+
+def test_bound_check_needs_two_steps() -> None:
+    with pytest.raises(ValueError, match="T must be >= 2"):
+        check_bound(BoundConfig(trials=1, T=1))
+
+
 @pytest.mark.parametrize("act", ["sigmoid", "tanh"])
 def test_bound_holds_on_many_random_cells(act: str) -> None:
     report = check_bound(BoundConfig(trials=150, T=30, hidden=8, act=act, seed=3))
@@ -65,6 +129,7 @@ def test_bound_holds_on_many_random_cells(act: str) -> None:
     assert (report.w_norms > 4).sum() > 10  # the loose regime is exercised
     assert 0 < report.max_ratio <= 1
     assert report.ratio_by_distance[0] == pytest.approx(1.0)  # at t = T the bound is the actual norm
+    assert report.w_norms.dtype == torch.float64 and report.checked == 150 * 29  # t < T only
 
 
 def test_bound_holds_with_the_skip_connection() -> None:
@@ -78,7 +143,7 @@ def test_bound_holds_with_the_skip_connection() -> None:
         x = torch.randn(1, 25, 3, dtype=torch.float64)
         norms = probe(cell, x, linear_readout(torch.randn(6, dtype=torch.float64))).norms[0]
         bound = cell_bound(cell, float(norms[-1]), 25)
-        violations += int((norms > bound * (1 + 1e-9)).sum())
+        violations += count_violations(norms, bound)
     assert violations == 0
 
 
@@ -88,7 +153,9 @@ def test_a_violation_is_detected() -> None:
     cell = Recurrent(3, 6, sigmoid(), batch_first=True).double()
     norms = probe(cell, torch.randn(1, 10, 3, dtype=torch.float64), linear_readout(torch.ones(6).double())).norms[0]
     W_norm = float(torch.linalg.matrix_norm(cell.W.detach(), ord=2))
-    assert (norms > bound_curve(float(norms[-1]), 10, W_norm / 40)).any()
+    wrong = bound_curve(float(norms[-1]), 10, W_norm / 40)
+    expected = sum(float(n) > float(b) * (1 + 1e-9) for n, b in zip(norms, wrong, strict=True))
+    assert expected > 0 and count_violations(norms, wrong) == expected
 
 
 def test_rejects_bad_config() -> None:

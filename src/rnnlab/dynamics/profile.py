@@ -12,14 +12,38 @@ from typing import Any
 
 import torch
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 
 from rnnlab.core.recurrence import Recurrent
-from rnnlab.dynamics.jacobian import cell_bound, count_violations
+from rnnlab.dynamics.jacobian import cell_log10_bound, count_violations
 from rnnlab.dynamics.probe import linear_readout, probe
 from rnnlab.dynamics.training import make_rnn, seeded, set_spectral_norm
 
 INPUTS = 4  # input size of the probed cell; inputs x_t ~ N(0, 1)
+
+
+DECAY_LABEL = "least-squares fit of log10 ||dL/dh_t|| over T - t"  # how decay_per_step is measured, for labels
+
+
+def decay_per_step(norms_by_distance: Tensor) -> float:
+    """The factor by which a gradient norm shrinks per step back: 10^slope of the least-squares line through
+    log10 norm against the distance (entry i is at distance i). Zero norms (underflow) are left out; nan when
+    fewer than two norms remain, as no rate is defined then. A fit uses every distance, so one noisy endpoint
+    moves it less than the endpoint ratio (norm at T-1 / norm at 0)^(1/(T-1)) would."""
+    n = norms_by_distance.double()
+    ok = n > 0
+    if int(ok.sum()) < 2:
+        return math.nan
+    d = torch.arange(n.shape[0], dtype=torch.float64)[ok]
+    y = n[ok].log10()
+    slope = float(((d - d.mean()) * (y - y.mean())).sum() / ((d - d.mean()) ** 2).sum())
+    return 10**slope
+
+
+def format_rate(rate: float, digits: int = 3) -> str:
+    """'x0.231' for a decay factor, 'undefined' when there is none (nan)."""
+    return f"x{rate:.{digits}g}" if math.isfinite(rate) else "undefined"
 
 
 @dataclass(frozen=True)
@@ -29,26 +53,29 @@ class GradientProfile:
     hidden: int  # H
     seed: int  # seeds the weights, inputs and readout
     norms: Tensor  # (T,) ||dL/dh_t|| for t = 1..T (float64)
-    bound: Tensor | None  # (T,) the bound for rnnlab cells (S3; with M for the skip cell), None for GRU/LSTM
+    bound: Tensor | None  # (T,) the bound for rnnlab cells (S3; with M for the skip cell), inf beyond float64's range
+    log10_bound: Tensor | None  # (T,) log10 of the bound, finite where the bound overflows; None for GRU/LSTM
     violations: int  # t with norms above the bound (relative tolerance 1e-9)
     w_norm: float | None  # ||W||_2 of rnnlab cells
+    delay: int | None = None  # k of the skip cell's M h_{t-k}, None for other cells
+    m_norm: float | None = None  # ||M||_2 of the skip cell, None for other cells
 
     @property
     def decay_per_step(self) -> float:
-        """Geometric mean factor by which ||dL/dh_t|| shrinks per step back (slope of log10 norm vs distance)."""
-        n = self.norms
-        ok = n > 0
-        if int(ok.sum()) < 2:
-            return math.nan
-        d = torch.arange(self.T - 1, -1, -1, dtype=torch.float64)[ok]  # distance T - t
-        y = n[ok].log10()
-        slope = float(((d - d.mean()) * (y - y.mean())).sum() / ((d - d.mean()) ** 2).sum())
-        return 10**slope
+        """Per-step factor of ||dL/dh_t|| going back (see decay_per_step); nan when T = 1."""
+        return decay_per_step(self.norms.flip(0))
+
+    @property
+    def bound_overflows(self) -> int:
+        """How many t have a bound beyond float64's range (inf in `bound`, finite in `log10_bound`)."""
+        return 0 if self.bound is None else int(torch.isinf(self.bound).sum())
 
     def to_dict(self) -> dict[str, Any]:
         return {"cell": self.cell, "T": self.T, "hidden": self.hidden, "seed": self.seed,
                 "norms": self.norms.tolist(), "bound": None if self.bound is None else self.bound.tolist(),
-                "violations": self.violations, "w_norm": self.w_norm, "decay_per_step": self.decay_per_step}
+                "log10_bound": None if self.log10_bound is None else self.log10_bound.tolist(),
+                "bound_overflows": self.bound_overflows, "violations": self.violations, "w_norm": self.w_norm,
+                "delay": self.delay, "m_norm": self.m_norm, "decay_per_step": self.decay_per_step}
 
 
 def gradient_profile(cell: str, T: int = 100, hidden: int = 32, delay: int = 2, seed: int = 0,
@@ -65,33 +92,59 @@ def gradient_profile(cell: str, T: int = 100, hidden: int = 32, delay: int = 2, 
     v = torch.randn(hidden, generator=gen, dtype=torch.float64) / hidden**0.5
     norms = probe(rnn, x, linear_readout(v)).norms[0]  # (T,)
     if isinstance(rnn, Recurrent):
-        bound = cell_bound(rnn, float(norms[-1]), T)
+        log10_bound = cell_log10_bound(rnn, float(norms[-1]), T)
+        bound = 10**log10_bound  # inf where it overflows: every finite norm is still below it
         W = float(torch.linalg.matrix_norm(rnn.W.detach(), ord=2))
-        return GradientProfile(cell, T, hidden, seed, norms, bound, count_violations(norms, bound), W)
-    return GradientProfile(cell, T, hidden, seed, norms, None, 0, None)
+        k, M = None, None
+        if rnn.delays:  # the skip cell: one delayed matrix
+            k, M = rnn.delays[0], float(torch.linalg.matrix_norm(rnn.M[0].detach(), ord=2))
+        return GradientProfile(cell, T, hidden, seed, norms, bound, log10_bound, count_violations(norms, bound), W,
+                               k, M)
+    return GradientProfile(cell, T, hidden, seed, norms, None, None, 0, None)
 
 
 def plot_profile(ax: Axes, profile: GradientProfile) -> list[Any]:
-    """log10 ||dL/dh_t|| against T - t, with the bound line; returns the artists."""
+    """log10 ||dL/dh_t|| against T - t, with the bound line (drawn from log10 B, so past float64's range too)."""
     distance = torch.arange(profile.T - 1, -1, -1)  # T - t for t = 1..T
     n = profile.norms
     ok = n > 0  # an underflowed gradient has no logarithm
-    artists = ax.plot(distance[ok], n[ok].log10(), label=f"||dL/dh_t||, {profile.cell}", lw=2)
-    if profile.bound is not None:
-        b = profile.bound
+    # markers keep a short profile (T = 1: a single point) visible; a long one would be a smear of them
+    marks: dict[str, Any] = {"marker": "o", "ms": 4} if profile.T <= 60 else {}
+    name = profile.cell if profile.delay is None else f"{profile.cell} (k = {profile.delay})"
+    artists = ax.plot(distance[ok], n[ok].log10(), label=f"||dL/dh_t||, {name}", lw=2, **marks)
+    if profile.log10_bound is not None:
+        lb = profile.log10_bound
         gam = "1/4" if profile.cell in ("sigmoid", "skip") else "1"
-        label = (f"bound ||dL/dh_T|| ({gam} ||W||_2)^(T-t), ||W||_2 = {profile.w_norm:.3g}" if profile.cell != "skip"
-                 else f"bound B_t = a B_(t+1) + b B_(t+k), a = {gam} ||W||_2, b = {gam} ||M||_2")
-        artists += ax.plot(distance[b > 0], b[b > 0].log10(), "--", color="black", label=label)
+        if profile.delay is None:
+            label = f"bound ||dL/dh_T|| ({gam} ||W||_2)^(T-t), ||W||_2 = {profile.w_norm:.3g}"
+        else:
+            label = (f"bound B_t = a B_(t+1) + b B_(t+k), k = {profile.delay},\n"
+                     f"a = {gam} ||W||_2, ||W||_2 = {profile.w_norm:.3g}; "
+                     f"b = {gam} ||M||_2, ||M||_2 = {profile.m_norm:.3g}")
+        if profile.bound_overflows:
+            label += f"\n(above float64's range at {profile.bound_overflows} steps; drawn from log10 B_t)"
+        fin = torch.isfinite(lb)
+        bound_marks: dict[str, Any] = {"marker": "x", "ms": 5} if marks else {}
+        artists += ax.plot(distance[fin], lb[fin], "--", color="black", label=label, **bound_marks)
     ax.set_xlabel("distance T - t (steps)")
     ax.set_ylabel("log10 ||dL/dh_t||")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # distances are whole steps
+    if profile.T == 1:
+        ax.set_xlim(-1, 1)  # room for whole-step ticks around the single point
     rate = profile.decay_per_step
-    what = "vanishes" if rate < 0.9 else ("explodes" if rate > 1.1 else "stays level")
+    if math.isfinite(rate):
+        what = "vanishes" if rate < 0.9 else ("explodes" if rate > 1.1 else "stays level")
+        finding = f"the gradient {what}, {format_rate(rate)} per step back (fitted)"
+    elif profile.T == 1:
+        finding = "T = 1, a single step: no decay rate"
+    else:
+        finding = "fewer than two nonzero norms: no decay rate"
     held = ""
-    if profile.bound is not None:
-        held = f"\nbound holds at all {profile.T} steps" if not profile.violations else \
-            f"\n{profile.violations} bound violations"
-    ax.set_title(f"{profile.cell}: the gradient {what}, x{rate:.3g} per step back{held}")
-    ax.legend()
+    if profile.violations:
+        held = f"\n{profile.violations} bound violations"
+    elif profile.bound is not None:
+        held = f"\nbound holds at all {profile.T} steps" if profile.T > 1 else "\nat t = T the bound is the norm itself"
+    ax.set_title(f"{name}: {finding}{held}")
+    ax.legend(fontsize="small")
     ax.grid(True, alpha=0.3)
     return artists

@@ -23,6 +23,7 @@ from torch import Tensor
 from rnnlab.core.activations import sigmoid
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.probe import linear_readout, probe
+from rnnlab.dynamics.profile import DECAY_LABEL, decay_per_step, format_rate
 from rnnlab.dynamics.training import CELLS, TrainConfig, seeded, train
 
 CELL_LABELS = {"sigmoid": "sigmoid", "skip": "sigmoid + skip M", "tanh": "tanh", "gru": "nn.GRU", "lstm": "nn.LSTM"}
@@ -67,7 +68,7 @@ class Decay:
     distance: Tensor  # (T,) T - t = 0..T-1
     plain: Tensor  # (seeds, T) without M
     skip: Tensor  # (seeds, T) with M (delay k)
-    plain_rate: float  # median over seeds of the per-step decay factor (geometric mean over the distance)
+    plain_rate: float  # median over seeds of profile.decay_per_step (least-squares fit over the distance)
     skip_rate: float  # the same with M
 
 
@@ -100,21 +101,23 @@ class SkipResult:
         }
 
 
-def _rate(ratio: Tensor) -> float:
-    """Per-step factor: 10^(mean slope of log10 ratio over the distance), i.e. (ratio at T-1)^(1/(T-1))."""
-    T = ratio.shape[0]
-    return float(ratio[-1]) ** (1 / (T - 1)) if T > 1 and ratio[-1] > 0 else math.nan
+def _median_rate(rows: Tensor) -> float:
+    """Median over seeds of each row's fitted decay per step (seeds without a rate, nan, left out)."""
+    rates = torch.tensor([decay_per_step(r) for r in rows], dtype=torch.float64)
+    return float(rates.nanmedian())  # nan when no seed has a rate
 
 
 def gradient_decay(config: SkipConfig) -> Decay:
-    """Probe each seed's skip cell and the same cell without M (float64, nn.RNN's init, L = v . h_T)."""
+    """Probe each seed's skip cell and the same cell without M (float64, nn.RNN's init, L = v . h_T).
+
+    Both cells are built under seeded(seed), so the caller's global random stream is neither used nor advanced."""
     T, H = config.decay_T, config.hidden
     plain_rows: list[Tensor] = []
     skip_rows: list[Tensor] = []
     for seed in config.decay_seeds:
         with seeded(seed):
             skip = Recurrent(4, H, sigmoid(), delays=[config.delay], batch_first=True).double()
-        plain = Recurrent(4, H, sigmoid(), batch_first=True).double()
+            plain = Recurrent(4, H, sigmoid(), batch_first=True).double()  # its W, U, b are replaced by skip's
         plain.load_state_dict({k: v for k, v in skip.state_dict().items() if not k.startswith("M.")})
         gen = torch.Generator().manual_seed(seed)
         x = torch.randn(1, T, 4, generator=gen, dtype=torch.float64)
@@ -123,8 +126,7 @@ def gradient_decay(config: SkipConfig) -> Decay:
             n = probe(cell, x, linear_readout(v)).norms[0]  # (T,) for t = 1..T
             rows.append((n / n[-1]).flip(0))  # by distance
     plain_t, skip_t = torch.stack(plain_rows), torch.stack(skip_rows)
-    return Decay(torch.arange(T), plain_t, skip_t, float(torch.tensor([_rate(r) for r in plain_t]).median()),
-                 float(torch.tensor([_rate(r) for r in skip_t]).median()))
+    return Decay(torch.arange(T), plain_t, skip_t, _median_rate(plain_t), _median_rate(skip_t))
 
 
 def run(config: SkipConfig, progress: Callable[[int], None] | None = None) -> SkipResult:
@@ -155,14 +157,34 @@ def plot_decay(ax: Axes, result: SkipResult) -> list[Any]:
         for row in logs:
             artists += ax.plot(d.distance, row, color=color, alpha=0.25, lw=0.8)
         artists += ax.plot(d.distance, logs.nanmedian(dim=0).values, color=color, lw=2.5,
-                           label=f"{label}: x{rate:.3g} per step ({len(rows)} seeds)")
+                           label=f"{label}: {format_rate(rate)} per step ({len(rows)} seeds)")
     ax.set_xlabel("distance T - t (steps)")
     ax.set_ylabel("log10 ||dL/dh_t|| / ||dL/dh_T||")
-    ax.set_title(f"The skip connection slows the decay (x{d.skip_rate:.2f} vs x{d.plain_rate:.2f} per step),\n"
-                 "but it is still exponential")
-    ax.legend()
+    ax.set_title(decay_title(d, result.config.delay))
+    ax.legend(title=f"median decay per step back:\n{DECAY_LABEL}", fontsize="small", title_fontsize="small")
     ax.grid(True, alpha=0.3)
     return artists
+
+
+def decay_title(d: Decay, delay: int) -> str:
+    """The finding the decay data show: which cell decays faster, and whether the one with M still vanishes."""
+    p, s = d.plain_rate, d.skip_rate
+    rates = f"({format_rate(s, 2)} vs {format_rate(p, 2)} per step back)"
+    if not (math.isfinite(p) and math.isfinite(s)):
+        return f"Decay with and without M (k={delay}): no rate defined {rates}"
+    if s > p:
+        first = f"The skip connection (k={delay}) slows the decay {rates}"
+    elif s < p:
+        first = f"The skip connection (k={delay}) speeds up the decay {rates}"
+    else:
+        first = f"The skip connection (k={delay}) leaves the decay unchanged {rates}"
+    if s < 1:
+        second = f"with M the gradient {'still ' if p < 1 else ''}vanishes exponentially"
+    elif s > 1:
+        second = "with M the gradient grows exponentially"
+    else:
+        second = "with M the gradient stays level"
+    return f"{first},\n{second}"
 
 
 def plot_success(ax: Axes, result: SkipResult) -> list[Any]:

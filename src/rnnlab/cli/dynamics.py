@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from rnnlab.cli.common import emit_json, parse_ints
 from rnnlab.dynamics.clipping import Clip, parse_clip
@@ -46,14 +48,65 @@ def _draw(plot: Callable[[Any, Any], Any], result: Any, ax: Any) -> Any:
     return plot(ax, result)
 
 
-def _save_plot(path: str, draw: Callable[[Any], Any], size: tuple[float, float] = (7, 4.5)) -> None:
-    """draw(ax) on a fresh figure (outside pyplot, so no backend or global state) and write it as PNG."""
+def _save_plot(path: Path, draw: Callable[[Any], Any], size: tuple[float, float] = (7, 4.5)) -> None:
+    """draw(ax) on a fresh figure (outside pyplot, so no backend or global state) and write it to path, whose
+    suffix (checked by _plot_target) names the format."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=size)
     draw(fig.subplots())
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
+
+
+def _writable_dir(directory: Path, flag: str) -> None:
+    """Create directory (and its parents) now and check that files can be written in it, so that a bad path
+    fails before minutes of work rather than after."""
+    blocker = next((p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        tail = "not a directory" if blocker == directory else f"so {str(directory)!r} cannot be a directory"
+        raise click.BadParameter(f"{str(blocker)!r} is a file, {tail}", param_hint=flag)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise click.BadParameter(f"cannot create directory {str(directory)!r}: {e.strerror or e}",
+                                 param_hint=flag) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"directory {str(directory)!r} is not writable", param_hint=flag)
+
+
+def _plot_target(path: str | None, flag: str = "--plot") -> Path | None:
+    """The file a plot will really be written to: FILE as given if its suffix is a format matplotlib writes,
+    FILE.png if it has no suffix (as matplotlib itself would write it); its directory is created and checked."""
+    if not path:
+        return None
+    from matplotlib.figure import Figure
+
+    target = Path(path)
+    formats = Figure().canvas.get_supported_filetypes()
+    if not target.suffix:
+        target = target.with_name(target.name + ".png")
+    elif target.suffix[1:].lower() not in formats:
+        raise click.BadParameter(f"{path!r} has an unknown image format {target.suffix!r}; use .png "
+                                 f"(or .pdf, .svg: any format matplotlib writes)", param_hint=flag)
+    if target.is_dir():
+        raise click.BadParameter(f"{str(target)!r} is a directory, not an image file", param_hint=flag)
+    _writable_dir(target.parent, flag)
+    return target
+
+
+def _reject_unused_delay(cell: str) -> None:
+    """--delay only shapes the skip cell: given explicitly with another cell it would be silently ignored."""
+    source = click.get_current_context().get_parameter_source("delay")
+    if cell != "skip" and source not in (None, ParameterSource.DEFAULT):
+        raise click.BadParameter(f"only the skip cell has a delay, but --cell is {cell!r}", param_hint="--delay")
+
+
+def _from_log10(log10_x: float, digits: int) -> str:
+    """A number given by its log10, written 10^... where the number itself is beyond float64's range."""
+    if abs(log10_x) < 300:
+        return f"{10**log10_x:.{digits}g}" if digits < 4 else f"{10**log10_x:.{digits}e}"
+    return f"10^{log10_x:.1f}"
 
 
 @click.command()
@@ -61,21 +114,25 @@ def _save_plot(path: str, draw: Callable[[Any], Any], size: tuple[float, float] 
 @click.option("--T", "T", type=click.IntRange(min=1), default=100, show_default=True, help="Sequence length.")
 @click.option("--hidden", type=click.IntRange(min=1), default=32, show_default=True, help="Hidden units H.")
 @click.option("--delay", type=click.IntRange(min=2), default=2, show_default=True,
-              help="skip cell: the delay k of M h_{t-k}.")
+              help="skip cell only: the delay k of M h_{t-k}.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, inputs and readout.")
 @click.option("--w-norm", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Rescale W to this spectral norm (sigmoid, tanh, skip), e.g. 6: the bound is then loose.")
-@click.option("--plot", "plot_path", metavar="FILE.png", help="Save log10 ||dL/dh_t|| against T - t with the bound.")
+@click.option("--plot", "plot_path", metavar="FILE.png",
+              help="Save log10 ||dL/dh_t|| against T - t with the bound (.png added to a FILE without a suffix).")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"cell", "T", "norms": [t = 1..T], "bound": [...] or null, "violations"}.')
+              help='Print {"cell", "T", "norms": [t = 1..T], "bound": [...] or null (an entry is null where the '
+                   'bound is beyond float64\'s range), "log10_bound", "violations", "decay_per_step", ...}.')
 def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: float | None, plot_path: str | None,
-              as_json: bool) -> None:
+              as_json: bool) -> int:
     """Measure ||dL/dh_t|| for every t in one backward pass, against the vanishing-gradient bound (S3, S4).
 
     The loss is a fixed linear readout of the last state, L = v . h_T (v ~ N(0, 1/H), seeded), on inputs
     x_t ~ N(0, 1) of size 4, with a freshly initialised cell (nn.RNN's init), in float64. For rnnlab's cells
     the bound is ||dL/dh_T|| (gamma ||W||_2)^(T-t), gamma = 1/4 for sigmoid and 1 for tanh; for the skip cell
     B_t = a B_{t+1} + b B_{t+k} with a = gamma ||W||_2, b = gamma ||M||_2. GRU and LSTM have none (null).
+    The bound is computed as log10 B_t, so it stays exact where B_t itself is beyond float64's range.
+    Decay per step back: 10^slope of the least-squares line of log10 ||dL/dh_t|| against T - t (needs T >= 2).
     Exit 1 if the bound is violated.
 
     \b
@@ -83,45 +140,67 @@ def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: flo
       rnnlab gradients --cell sigmoid --T 100 --plot sigmoid.png
       rnnlab gradients --cell skip --delay 2 --json
     """
-    from rnnlab.dynamics.profile import gradient_profile
+    from rnnlab.dynamics.profile import DECAY_LABEL, format_rate, gradient_profile
 
+    _reject_unused_delay(cell)
+    plot_file = _plot_target(plot_path)
     profile = gradient_profile(cell, T, hidden, delay, seed, w_norm)
-    if plot_path:
+    if plot_file:
         from rnnlab.dynamics.profile import plot_profile
 
-        _save_plot(plot_path, lambda ax: plot_profile(ax, profile))
+        _save_plot(plot_file, lambda ax: plot_profile(ax, profile))
     if as_json:
         d = profile.to_dict()
-        emit_json({"cell": cell, "T": T, "norms": d["norms"], "bound": d["bound"], "violations": d["violations"],
-                   "hidden": hidden, "seed": seed, "w_norm": d["w_norm"], "decay_per_step": d["decay_per_step"]})
+        emit_json({"cell": cell, "T": T, "norms": d["norms"], "bound": d["bound"], "log10_bound": d["log10_bound"],
+                   "bound_overflows": d["bound_overflows"], "violations": d["violations"], "hidden": hidden,
+                   "seed": seed, "w_norm": d["w_norm"], "delay": d["delay"], "m_norm": d["m_norm"],
+                   "decay_per_step": d["decay_per_step"], "plot": str(plot_file) if plot_file else None})
     else:
-        norms, bound = profile.norms.tolist(), profile.bound
-        click.echo(f"{cell}, T={T}, H={hidden}, seed={seed}; L = v . h_T"
-                   + (f"; ||W||_2 = {profile.w_norm:.4g}" if profile.w_norm is not None else ""))
+        norms, lb = profile.norms.tolist(), profile.log10_bound
+        weights = ""
+        if profile.w_norm is not None:
+            weights = f"; ||W||_2 = {profile.w_norm:.4g}"
+        if profile.delay is not None:
+            weights += f"; delay k = {profile.delay}, ||M||_2 = {profile.m_norm:.4g}"
+        click.echo(f"{cell}, T={T}, H={hidden}, seed={seed}; L = v . h_T{weights}")
         click.echo(f"{'t':>5} {'T-t':>5} {'||dL/dh_t||':>12} {'bound':>12} {'ratio':>9}")
         rows = sorted({1, T, *range(T, 0, -max(1, T // 10))})
         for t in rows:
             n = norms[t - 1]
-            b = float(bound[t - 1]) if bound is not None else math.nan
-            ratio = n / b if bound is not None and b > 0 else math.nan
-            click.echo(f"{t:>5} {T - t:>5} {n:>12.4e} {b:>12.4e} {ratio:>9.3g}")
-        click.echo(f"decay per step back: x{profile.decay_per_step:.4g}; "
-                   + ("no bound for this cell" if bound is None else f"bound violations: {profile.violations}"))
-        if plot_path:
-            click.echo(f"plot: {plot_path}")
-    if profile.violations:
-        raise SystemExit(1)
+            b_text, r_text = "-", "-"
+            if lb is not None:
+                log_b = float(lb[t - 1])
+                if math.isfinite(log_b):
+                    b_text = _from_log10(log_b, 4)
+                    r_text = _from_log10(math.log10(n) - log_b, 3) if n > 0 else "0"
+                else:
+                    b_text = "0"  # log10 B_t = -inf
+            click.echo(f"{t:>5} {T - t:>5} {n:>12.4e} {b_text:>12} {r_text:>9}")
+        rate = profile.decay_per_step
+        rate_text = (f"{format_rate(rate, 4)} ({DECAY_LABEL})" if math.isfinite(rate)
+                     else f"undefined (T={T}: needs two nonzero norms)")
+        click.echo(f"decay per step back: {rate_text}")
+        if lb is None:
+            click.echo("no bound for this cell")
+        else:
+            beyond = (f"; the bound is beyond float64's range at {profile.bound_overflows} steps (shown from log10)"
+                      if profile.bound_overflows else "")
+            click.echo(f"bound violations at t = 1..{T}: {profile.violations}{beyond}")
+        if plot_file:
+            click.echo(f"plot: {plot_file}")
+    return 1 if profile.violations else 0
 
 
 @click.command()
 @click.option("--trials", type=click.IntRange(min=1), default=1000, show_default=True, help="Random cells.")
-@click.option("--T", "T", type=click.IntRange(min=1), default=50, show_default=True, help="Sequence length.")
+@click.option("--T", "T", type=click.IntRange(min=2), default=50, show_default=True,
+              help="Sequence length (>= 2: the bound is compared at t < T).")
 @click.option("--hidden", type=click.IntRange(min=1), default=16, show_default=True, help="Hidden units H.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds every draw.")
 @click.option("--plot", "plot_path", metavar="FILE.png", help="Save the median actual / bound against T - t.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"trials", "violations", "max_ratio", "median_ratio", ..., "tanh": {the same}}.')
-def bound(trials: int, T: int, hidden: int, seed: int, plot_path: str | None, as_json: bool) -> None:
+def bound(trials: int, T: int, hidden: int, seed: int, plot_path: str | None, as_json: bool) -> int:
     """Check ||dL/dh_t|| <= ||dL/dh_T|| (||W||_2 / 4)^(T-t) for the sigmoid cell on many random cells (S3).
 
     Each trial draws its own W (spectral norm log-uniform in [0.25, 8], so above 4 too, where the bound is
@@ -133,15 +212,16 @@ def bound(trials: int, T: int, hidden: int, seed: int, plot_path: str | None, as
     Example:
       rnnlab bound --trials 1000 --T 50 --hidden 16 --plot tightness.png
     """
+    plot_file = _plot_target(plot_path)
     reports = [check_bound(BoundConfig(trials=trials, T=T, hidden=hidden, act=act, seed=seed))
                for act in ("sigmoid", "tanh")]
     sig, tanh = (r.to_dict() for r in reports)
-    if plot_path:
+    if plot_file:
         from rnnlab.dynamics.jacobian import plot_tightness
 
-        _save_plot(plot_path, lambda ax: plot_tightness(ax, reports))
+        _save_plot(plot_file, lambda ax: plot_tightness(ax, reports))
     if as_json:
-        emit_json({**sig, "tanh": tanh})
+        emit_json({**sig, "tanh": tanh, "plot": str(plot_file) if plot_file else None})
     else:
         click.echo(f"{trials} random cells, T={T}, H={hidden}, ||W||_2 in [0.25, 8] "
                    f"({sig['trials_w_norm_above_4']} above 4); {sig['checked']} (trial, t) pairs each")
@@ -152,8 +232,9 @@ def bound(trials: int, T: int, hidden: int, seed: int, plot_path: str | None, as
                        f"{d['median_ratio_one_step']:>15.3g}")
         click.echo("the bound holds on every trial" if not (sig["violations"] or tanh["violations"])
                    else "THE BOUND IS VIOLATED")
-    if sig["violations"] or tanh["violations"]:
-        raise SystemExit(1)
+        if plot_file:
+            click.echo(f"plot: {plot_file}")
+    return 1 if sig["violations"] or tanh["violations"] else 0
 
 
 @click.command("train")
@@ -165,7 +246,7 @@ def bound(trials: int, T: int, hidden: int, seed: int, plot_path: str | None, as
 @click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True, help="Maximum updates.")
 @click.option("--seeds", default="0", show_default=True, metavar="0,1,2", help="One run per seed.")
 @click.option("--hidden", type=click.IntRange(min=1), default=32, show_default=True, help="Hidden units H.")
-@click.option("--delay", type=click.IntRange(min=2), default=2, show_default=True, help="skip cell: delay k.")
+@click.option("--delay", type=click.IntRange(min=2), default=2, show_default=True, help="skip cell only: delay k.")
 @click.option("--batch", type=click.IntRange(min=1), default=32, show_default=True, help="Sequences per update.")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-2, show_default=True,
               help="Learning rate.")
@@ -188,6 +269,7 @@ def train_cmd(task: str, cell: str, T: int, clip: Clip, steps: int, seeds: str, 
       rnnlab train temporal_order --cell skip --T 20 --seeds 0,1,2
       rnnlab train adding --cell tanh --T 50 --w-norm 3 --optimizer sgd --lr 0.05 --clip norm:1 --json
     """
+    _reject_unused_delay(cell)
     seed_list = parse_ints(seeds, "--seeds")
     configs = [TrainConfig(task=task, cell=cell, T=T, hidden=hidden, delay=delay, steps=steps, batch=batch, lr=lr,
                            optimizer=optimizer, clip=clip, w_norm=w_norm, seed=s) for s in seed_list]
@@ -239,6 +321,7 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
     import dataclasses
     import json
 
+    from rnnlab.dynamics.profile import DECAY_LABEL, format_rate
     from rnnlab.experiments import clipping as exp_b
     from rnnlab.experiments import skip as exp_a
 
@@ -254,6 +337,9 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
         if min(values) < 4:
             raise click.BadParameter(f"lengths must be >= 4, got {min(values)}", param_hint="--lengths")
         overrides["lengths"] = tuple(values)
+    out = Path(out_dir) if out_dir else None
+    if out is not None:
+        _writable_dir(out, "--out")
     result: Any
     if name == "skip":
         config_a = dataclasses.replace(exp_a.SkipConfig(), **overrides)
@@ -269,12 +355,12 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
                  ("clipping_divergence", exp_b.plot_divergence)]
     data = result.to_dict()
     saved = []
-    if out_dir:
+    if out is not None:
         for fname, plot in plots:
-            path = str(Path(out_dir) / f"{fname}.png")
+            path = out / f"{fname}.png"
             _save_plot(path, functools.partial(_draw, plot, result), (8, 5))
-            saved.append(path)
-        Path(out_dir, f"{name}_result.json").write_text(json.dumps(data, indent=1, default=str))
+            saved.append(str(path))
+        (out / f"{name}_result.json").write_text(json.dumps(data, indent=1, default=str))
     if as_json:
         emit_json({"experiment": name, **data, "figures": saved})
         return
@@ -285,9 +371,10 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
         click.echo(f"{'cell':<18}" + "".join(f"{'T=' + str(T):>8}" for T in c.lengths) + "  largest solved")
         for cell in c.cells:
             click.echo(f"{exp_a.CELL_LABELS[cell]:<18}" + "".join(f"{s:>8.0%}" for s in result.success[cell])
-                       + f"  {result.largest_solved[cell]}")
-        click.echo(f"gradient decay per step back, T={c.decay_T}, median of {len(c.decay_seeds)} cells: "
-                   f"plain x{result.decay.plain_rate:.3g}, with M x{result.decay.skip_rate:.3g}")
+                       + f"  {'T=' + str(result.largest_solved[cell]) if result.largest_solved[cell] else 'none'}")
+        click.echo(f"gradient decay per step back ({DECAY_LABEL}), T={c.decay_T}, median of {len(c.decay_seeds)} "
+                   f"cells: plain {format_rate(result.decay.plain_rate)}, "
+                   f"with M (k={c.delay}) {format_rate(result.decay.skip_rate)}")
     else:
         click.echo(f"experiment B: {result.config.task}, {result.config.cell}, ||W||_2 = {result.config.w_norm:g} at"
                    f" init, T={result.config.T}, SGD lr {result.config.lr:g}, {len(result.config.seeds)} seeds")
@@ -297,8 +384,8 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
             click.echo(f"{clip:<10} {s['divergence_rate']:>8.0%} {s['median_final_loss']:>10.4g} "
                        f"{s['median_test_error']:>8.1%} {s['fired_fraction']:>6.0%} {s['min_cosine']:>8.4g} "
                        f"{s['max_pre_norm']:>10.3g} {s['nonfinite_skipped']:>7}")
-    for path in saved:
-        click.echo(f"figure: {path}")
+    for figure in saved:
+        click.echo(f"figure: {figure}")
 
 
 COMMANDS = [gradients, bound, train_cmd, experiment]

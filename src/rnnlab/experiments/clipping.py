@@ -147,8 +147,8 @@ def plot_losses(ax: Axes, result: ClippingResult) -> list[Any]:
     ax.set_xlabel("training step")
     ax.set_ylabel("training loss (mean squared error)")
     rates = result.divergence_rate
-    ax.set_title(f"{result.config.task}, {result.config.cell}, ||W||_2 = {result.config.w_norm:g} at init: "
-                 + ", ".join(f"{c} {rates[c]:.0%}" for c in result.config.clips) + " diverge\n(x: loss blew up)")
+    ax.set_title(f"{result.config.task}, {result.config.cell}, ||W||_2 = {result.config.w_norm:g} at init\n"
+                 + ", ".join(f"{c} {rates[c]:.0%}" for c in result.config.clips) + " diverge (x: loss blew up)")
     ax.legend()
     ax.grid(True, alpha=0.3)
     return artists

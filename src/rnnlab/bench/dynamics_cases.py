@@ -67,16 +67,14 @@ def skip_vs_plain_sigmoid(batch: int = 64, steps: int = 100, inputs: int = 16, h
     """
     ours, theirs = _skip_and_plain(batch, steps, inputs, hidden, delay, repeats)
     ratio = ours / theirs
-    trend = "; ".join(f"H={h}: {_ratio(_skip_and_plain(batch, steps, inputs, h, delay, repeats)):.2f}"
-                      for h in other_hidden)
+    trend = []
+    for h in other_hidden:
+        skip_s, plain_s = _skip_and_plain(batch, steps, inputs, h, delay, repeats)
+        trend.append(f"H={h}: {skip_s / plain_s:.2f}")
     return Result("skip_vs_plain_sigmoid", ours, "s", theirs, ratio, "ratio <= 1.5",
                   f"forward+backward, B={batch} T={steps} I={inputs} H={hidden}, delay {delay}, float32, "
                   f"best of {repeats} interleaved; baseline: the plain sigmoid cell"
-                  + (f". Same at other sizes (not judged): {trend}" if trend else ""), ratio <= 1.5)
-
-
-def _ratio(times: tuple[float, float]) -> float:
-    return times[0] / times[1]
+                  + (f". Same at other sizes (not judged): {'; '.join(trend)}" if trend else ""), ratio <= 1.5)
 
 
 CASES: list[Case] = [

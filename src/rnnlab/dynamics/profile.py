@@ -53,9 +53,7 @@ class GradientProfile:
     hidden: int  # H
     seed: int  # seeds the weights, inputs and readout
     norms: Tensor  # (T,) ||dL/dh_t|| for t = 1..T (float64)
-    bound: Tensor | None  # (T,) the bound for rnnlab cells (S3; with M for the skip cell), inf beyond float64's range
-    log10_bound: Tensor | None  # (T,) log10 of the bound, finite where the bound overflows; None for GRU/LSTM
-    violations: int  # t with norms above the bound (relative tolerance 1e-9)
+    log10_bound: Tensor | None  # (T,) log10 of the bound (S3; with M for the skip cell); None for GRU/LSTM
     w_norm: float | None  # ||W||_2 of rnnlab cells
     delay: int | None = None  # k of the skip cell's M h_{t-k}, None for other cells
     m_norm: float | None = None  # ||M||_2 of the skip cell, None for other cells
@@ -64,6 +62,16 @@ class GradientProfile:
     def decay_per_step(self) -> float:
         """Per-step factor of ||dL/dh_t|| going back (see decay_per_step); nan when T = 1."""
         return decay_per_step(self.norms.flip(0))
+
+    @property
+    def bound(self) -> Tensor | None:
+        """(T,) the bound itself, inf where it is beyond float64's range (every finite norm is still below it)."""
+        return None if self.log10_bound is None else 10**self.log10_bound
+
+    @property
+    def violations(self) -> int:
+        """How many t have ||dL/dh_t|| above the bound (relative tolerance 1e-9)."""
+        return 0 if self.bound is None else count_violations(self.norms, self.bound)
 
     @property
     def bound_overflows(self) -> int:
@@ -93,14 +101,12 @@ def gradient_profile(cell: str, T: int = 100, hidden: int = 32, delay: int = 2, 
     norms = probe(rnn, x, linear_readout(v)).norms[0]  # (T,)
     if isinstance(rnn, Recurrent):
         log10_bound = cell_log10_bound(rnn, float(norms[-1]), T)
-        bound = 10**log10_bound  # inf where it overflows: every finite norm is still below it
         W = float(torch.linalg.matrix_norm(rnn.W.detach(), ord=2))
         k, M = None, None
         if rnn.delays:  # the skip cell: one delayed matrix
             k, M = rnn.delays[0], float(torch.linalg.matrix_norm(rnn.M[0].detach(), ord=2))
-        return GradientProfile(cell, T, hidden, seed, norms, bound, log10_bound, count_violations(norms, bound), W,
-                               k, M)
-    return GradientProfile(cell, T, hidden, seed, norms, None, None, 0, None)
+        return GradientProfile(cell, T, hidden, seed, norms, log10_bound, W, k, M)
+    return GradientProfile(cell, T, hidden, seed, norms, None, None)
 
 
 def plot_profile(ax: Axes, profile: GradientProfile) -> list[Any]:

@@ -128,21 +128,30 @@ def _kind(clip: str) -> str:
     return clip.split(":")[0]
 
 
-def plot_losses(ax: Axes, result: ClippingResult) -> list[Any]:
-    """Training loss per step (log scale), one thin line per seed; an x marks where a run's loss blew up."""
+def _per_seed_lines(ax: Axes, result: ClippingResult, series: Callable[[ClipRun], list[float]], alpha: float,
+                    label: Callable[[str], str]) -> list[Any]:
+    """One thin line per seed and step, coloured by clipping kind, labelled once per clipping; non-finite as gaps."""
     artists: list[Any] = []
     for clip in result.config.clips:
-        color = COLORS.get(_kind(clip), None)
         for i, r in enumerate(result.for_clip(clip)):
-            ys = [v if math.isfinite(v) else math.nan for v in r.losses]
-            artists += ax.plot(range(1, len(ys) + 1), ys, color=color, alpha=0.6, lw=1,
-                               label=f"{clip} ({result.divergence_rate[clip]:.0%} diverged)" if i == 0 else None)
+            ys = [v if math.isfinite(v) else math.nan for v in series(r)]
+            artists += ax.plot(range(1, len(ys) + 1), ys, color=COLORS.get(_kind(clip)), alpha=alpha, lw=1,
+                               label=label(clip) if i == 0 else None)
+    return artists
+
+
+def plot_losses(ax: Axes, result: ClippingResult) -> list[Any]:
+    """Training loss per step (log scale), one thin line per seed; an x marks where a run's loss blew up."""
+    artists = _per_seed_lines(ax, result, lambda r: r.losses, 0.6,
+                              lambda clip: f"{clip} ({result.divergence_rate[clip]:.0%} diverged)")
+    for clip in result.config.clips:
+        for r in result.for_clip(clip):
+            ys = [v for v in r.losses if math.isfinite(v)]
             bad = next((s for s, v in enumerate(r.losses, 1)
                         if not math.isfinite(v) or v > result.config.blowup * r.losses[0]), None)
             if bad is not None:
-                y = r.losses[bad - 1] if math.isfinite(r.losses[bad - 1]) else max(
-                    (v for v in ys if math.isfinite(v)), default=1.0)
-                artists += ax.plot([bad], [y], "x", color=color, ms=10, mew=2)
+                y = r.losses[bad - 1] if math.isfinite(r.losses[bad - 1]) else max(ys, default=1.0)
+                artists += ax.plot([bad], [y], "x", color=COLORS.get(_kind(clip)), ms=10, mew=2)
     ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel("training loss (mean squared error)")
@@ -156,13 +165,7 @@ def plot_losses(ax: Axes, result: ClippingResult) -> list[Any]:
 
 def plot_norms(ax: Axes, result: ClippingResult) -> list[Any]:
     """The raw gradient norm ||g|| per step (before clipping), log scale: the spikes that clipping catches."""
-    artists: list[Any] = []
-    for clip in result.config.clips:
-        color = COLORS.get(_kind(clip), None)
-        for i, r in enumerate(result.for_clip(clip)):
-            ys = [v if math.isfinite(v) else math.nan for v in r.pre_norms]
-            artists += ax.plot(range(1, len(ys) + 1), ys, color=color, alpha=0.5, lw=1,
-                               label=clip if i == 0 else None)
+    artists = _per_seed_lines(ax, result, lambda r: r.pre_norms, 0.5, lambda clip: clip)
     ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel("||g|| before clipping")

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 import click
 
+from rnnlab.files import json_text
+
 
 def emit_json(obj: Any) -> None:
     """Print one JSON object on stdout (non-finite floats become null, as JSON has no NaN)."""
-    click.echo(json.dumps(_finite(obj)))
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
+    click.echo(json_text(obj))
 
 
 def parse_bits(text: str, flag: str) -> list[int]:

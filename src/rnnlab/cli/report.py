@@ -20,11 +20,13 @@ from rnnlab.report.claims import SCALES, Part
 @click.option("--sweep", "sweeps", multiple=True, metavar="DIR",
               help="Add a finished `rnnlab sweep` directory: its success rates over seeds (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as one JSON object.")
-def report(out_dir: str, scale: str, only: str | None, sweeps: tuple[str, ...], as_json: bool) -> None:
-    """Run every part of the sheet and write one self-contained HTML page plus results.json.
+def report(out_dir: str, scale: str, only: str | None, sweeps: tuple[str, ...], as_json: bool) -> int:
+    """Run every part of the sheet and write one self-contained HTML page plus results.json and figures/.
 
-    Parts whose settings and code did not change since the last run in DIR are taken from its cache.
-    The page and the JSON are written atomically: an interrupted run never leaves half a page.
+    Each claim gets a verdict (holds / does not hold / inconclusive) and the verdict rnnlab expects; the exit
+    status is 0 when every verdict run is the expected one, 1 when any is not. Parts whose settings and code did
+    not change come from the cache in the user's cache folder. With --only, the other parts' results already in
+    DIR are kept. Every file is written atomically: an interrupted run never leaves half a page.
 
     \b
     Example:
@@ -41,18 +43,24 @@ def report(out_dir: str, scale: str, only: str | None, sweeps: tuple[str, ...], 
             progress.update(task, description=f"report: {part.title}", completed=i, total=n)
 
         rep = build_report(out_dir, scale, parts, on_part, sweeps)
+    for note in rep.notes:
+        click.echo(f"rnnlab: note: {note}", err=True)
+    unexpected = [c.id for c in rep.unexpected]
     if as_json:
         emit_json({"html": str(rep.html_path), "json": str(rep.json_path), "seconds": rep.seconds,
-                   "cached_parts": rep.cached_parts,
-                   "claims": [{"id": c.id, "verdict": c.verdict} for c in rep.claims]})
-        return
+                   "cached_parts": rep.cached_parts, "part_seconds": rep.part_seconds,
+                   "as_expected": len(rep.claims) - len(unexpected), "unexpected": unexpected,
+                   "claims": [{"id": c.id, "verdict": c.verdict, "expected": c.expected, "kind": c.kind}
+                              for c in rep.claims]})
+        return 1 if unexpected else 0
     width = max(len(c.id) for c in rep.claims)
     for c in rep.claims:
-        click.echo(f"{c.id:<{width}}  {c.verdict}")
-    held = sum(c.holds for c in rep.claims)
-    click.echo(f"\n{held} of {len(rep.claims)} claims hold ({rep.seconds:.1f} s"
-               + (f"; from cache: {', '.join(rep.cached_parts)}" if rep.cached_parts else "") + ")")
+        mark = "" if c.as_expected else f"   <- expected: {c.expected}"
+        click.echo(f"{c.id:<{width}}  {c.verdict:<13}  {c.kind}{mark}")
+    click.echo("")
+    for pid, seconds in rep.part_seconds.items():
+        click.echo(f"{pid:<6} {seconds:6.1f} s" + (" (cached)" if pid in rep.cached_parts else ""))
+    click.echo(f"\n{len(rep.claims) - len(unexpected)} as expected, {len(unexpected)} not"
+               + (f" ({', '.join(unexpected)})" if unexpected else "") + f"; {rep.seconds:.1f} s")
     click.echo(f"open {rep.html_path}  (machine-readable: {rep.json_path})")
-
-
-COMMANDS = [report]
+    return 1 if unexpected else 0

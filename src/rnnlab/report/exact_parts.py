@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -11,6 +12,7 @@ import torch
 from rnnlab.exact.automaton import random_dfa
 from rnnlab.exact.compiler import compile_dfa
 from rnnlab.exact.exhaustive import exhaustive_check
+from rnnlab.exact.net import Net
 from rnnlab.exact.sheet import (
     ALL_ONES,
     CARRY,
@@ -25,7 +27,7 @@ from rnnlab.exact.sheet import (
     get_net,
 )
 from rnnlab.exact.verifier import prove
-from rnnlab.report.claims import Claim, Part, PartResult, new_figure
+from rnnlab.report.claims import FAILS, HOLDS, Claim, ClaimSpec, Part, PartResult, new_figure, verdict_of
 
 
 def _all_bits(T: int) -> torch.Tensor:
@@ -120,14 +122,64 @@ def s1(scale: str) -> PartResult:
 
 
 # --- S7, S8 -----------------------------------------------------------------------------------------
+# Each claim: a measure (subject -> evidence) and a ClaimSpec whose judge reads only the evidence, so a test can
+# measure a broken net and see the verdict flip.
 
-def _verdict_claim(cid: str, part: str, text: str, net_name: str, h0: float | None = None) -> Claim:
-    net = get_net(net_name) if h0 is None else get_net(net_name).with_h0(h0)
+
+def measure_proof(net: Net) -> dict[str, Any]:
+    """The all-length proof of a threshold net against its spec, as evidence."""
     proof = prove(net)
-    evidence: dict[str, Any] = {"proved_for_every_length": proof.holds, "states_explored": proof.states_explored,
-                                "counterexample": proof.counterexample.to_dict() if proof.counterexample else None}
+    return {"proved_for_every_length": proof.holds, "states_explored": proof.states_explored,
+            "counterexample": proof.counterexample.to_dict() if proof.counterexample else None}
+
+
+def _proved(evidence: dict[str, Any]) -> str:
+    return verdict_of(evidence["proved_for_every_length"])
+
+
+def _proof_key(evidence: dict[str, Any]) -> str:
+    cex = evidence["counterexample"]
+    if cex is None:
+        return f"proved for every length ({evidence['states_explored']} states)"
+    return f"counterexample: input {cex['input']}" + (f", {cex['input2']}" if cex.get("input2") else "")
+
+
+PROOF_CRITERION = ("Breadth-first search over reachable (net state, automaton state) pairs: holds iff no reachable "
+                   "pair disagrees, which proves equality for inputs of every length; else the shortest counterexample")
+
+S7_INPUT, S7_OUTPUT = [1, 1, 1, 1, 0, 1, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0]
+
+
+def measure_sheet_example(net: Net) -> dict[str, Any]:
+    y = net.run(bits_tensor(S7_INPUT)).y[0, :, 0].tolist()
+    return {"input": "".join(map(str, S7_INPUT)), "output": "".join(f"{v:g}" for v in y),
+            "sheet_output": "".join(map(str, S7_OUTPUT))}
+
+
+S7_EXAMPLE = ClaimSpec(
+    "S7.sheet-example", "With the sheet's weights and h_0 = 1, input 11110100 gives output 11110000",
+    source="sheet", source_says=HOLDS, expected=HOLDS,
+    criterion="The net's output string for input 11110100 equals the sheet's 11110000, symbol for symbol",
+    judge=lambda ev: verdict_of(ev["output"] == ev["sheet_output"]))
+S7_SHEET = ClaimSpec(
+    "S7.sheet-weights", "The sheet's weights (h_0 = 1) compute 'all inputs so far are 1' for every input",
+    source="sheet", source_says=HOLDS, expected=HOLDS, criterion=PROOF_CRITERION, judge=_proved)
+S7_H0_ZERO = ClaimSpec(
+    "S7.h0-zero", "The same weights are correct when started from h_0 = 0 (as the problem is often stated)",
+    source="sheet", source_says=HOLDS, expected=FAILS,
+    expected_because="from h_0 = 0 the first step computes f(0 + x_1 - 1.5) = 0, so input '1' gives output 0",
+    criterion=PROOF_CRITERION, judge=_proved)
+S7_FROM_ZERO = ClaimSpec(
+    "S7.from-zero", "The redesign (h = 'a zero was seen', y = 1 - h) is correct from h_0 = 0",
+    source="demonstration", source_says=HOLDS, expected=HOLDS, criterion=PROOF_CRITERION, judge=_proved)
+
+
+def _proof_claim(spec: ClaimSpec, net_name: str, h0: float | None = None) -> Claim:
+    net = get_net(net_name) if h0 is None else get_net(net_name).with_h0(h0)
+    evidence = measure_proof(net)
     flag = f" --h0 {h0:g}" if h0 is not None else ""
-    return Claim(cid, part, text, proof.holds, evidence, f"rnnlab verify {net_name}{flag}")
+    return spec.decide(evidence, scale={"lengths": "every length", "net": net_name + flag},
+                       reproduce=f"rnnlab verify {net_name}{flag} --json", key=_proof_key(evidence))
 
 
 def _s78_config(scale: str) -> dict[str, Any]:
@@ -136,45 +188,57 @@ def _s78_config(scale: str) -> dict[str, Any]:
 
 def s7(scale: str) -> PartResult:
     out = PartResult()
-    y = get_net("all-ones").run(bits_tensor([1, 1, 1, 1, 0, 1, 0, 0])).y[0, :, 0].tolist()
-    out.claims.append(Claim(
-        "S7.sheet-example", "S7", "With the sheet's weights and h_0 = 1, input 11110100 gives output 11110000",
-        y == [1, 1, 1, 1, 0, 0, 0, 0], {"output": y}, "rnnlab run all-ones --input 11110100",
-    ))
-    out.claims.append(_verdict_claim(
-        "S7.sheet-weights", "S7", "The sheet's weights (h_0 = 1) compute 'all inputs so far are 1' for every input",
-        "all-ones"))
-    out.claims.append(_verdict_claim(
-        "S7.h0-zero", "S7", "The same weights are correct when started from h_0 = 0", "all-ones", h0=0.0))
-    out.claims.append(_verdict_claim(
-        "S7.from-zero", "S7", "The redesign (h = 'a zero was seen', y = 1 - h) is correct from h_0 = 0",
-        "all-ones-from-zero"))
+    evidence = measure_sheet_example(get_net("all-ones"))
+    out.claims.append(S7_EXAMPLE.decide(evidence, scale={"inputs": 1}, key=f"output {evidence['output']}",
+                                        reproduce="rnnlab run all-ones --input 11110100 --json"))
+    out.claims.append(_proof_claim(S7_SHEET, "all-ones"))
+    out.claims.append(_proof_claim(S7_H0_ZERO, "all-ones", h0=0.0))
+    out.claims.append(_proof_claim(S7_FROM_ZERO, "all-ones-from-zero"))
     return out
+
+
+S8_EQUALITY = ClaimSpec(
+    "S8.equality", "y(t) = 1 iff x1 and x2 agree at every step so far (first-step bias c0 = -0.5)",
+    source="sheet", source_says=HOLDS, expected=HOLDS, criterion=PROOF_CRITERION, judge=_proved)
+S8_AS_WRITTEN = ClaimSpec(
+    "S8.as-written", "The sheet's y(1) = f(v.h(1) + c) with the same c = -1.5 as later steps is correct",
+    source="sheet", source_says=HOLDS, expected=FAILS,
+    expected_because="with c = -1.5 at t = 1, v.h(1) <= 1 gives y(1) = 0 even when the first bits match",
+    criterion=PROOF_CRITERION, judge=_proved)
+S8_CARRY = ClaimSpec(
+    "S8.carry", "With v = [-1, 1], r = 1, c = c0 = -0.5 the same hidden layer computes the carry bit",
+    source="sheet", source_says=HOLDS, expected=HOLDS, criterion=PROOF_CRITERION, judge=_proved)
+S8_ADDER = ClaimSpec(
+    "S8.adder", "With a sum-bit output it is a serial adder (LSB first)",
+    source="sheet", source_says=HOLDS, expected=HOLDS, criterion=PROOF_CRITERION, judge=_proved)
+S8_ADDER_LONG = ClaimSpec(
+    "S8.adder-long", "The serial adder adds numbers of any length exactly",
+    source="sheet", source_says=HOLDS, expected=HOLDS,
+    criterion="For random numbers of the stated bit length, the net's sum equals Python's integer a + b exactly",
+    judge=lambda ev: verdict_of(ev["wrong_sums"] == 0))
+
+
+def measure_adder_long(add: Callable[[int, int], int], bits: int, additions: int, seed: int) -> dict[str, Any]:
+    """Add random `bits`-bit numbers with `add` and count the sums that differ from Python's integers."""
+    gen = torch.Generator().manual_seed(seed)
+    wrong = 0
+    for _ in range(additions):
+        a, b = (int("".join(map(str, torch.randint(0, 2, (bits,), generator=gen).tolist())), 2) for _ in range(2))
+        wrong += add(a, b) != a + b
+    return {"bits_per_number": bits, "additions": additions, "wrong_sums": wrong, "oracle": "Python integers"}
 
 
 def s8(scale: str) -> PartResult:
     cfg, out = _s78_config(scale), PartResult()
-    out.claims.append(_verdict_claim(
-        "S8.equality", "S8", "y(t) = 1 iff x1 and x2 agree at every step so far (first-step bias c0 = -0.5)",
-        "equality"))
-    out.claims.append(_verdict_claim(
-        "S8.as-written", "S8", "The sheet's y(1) = f(v.h(1) + c) with the same c = -1.5 as later steps is correct",
-        "equality-as-written"))
-    out.claims.append(_verdict_claim(
-        "S8.carry", "S8", "With v = [-1, 1], r = 1, c = c0 = -0.5 the same hidden layer computes the carry bit",
-        "carry"))
-    out.claims.append(_verdict_claim(
-        "S8.adder", "S8", "With a sum-bit output it is a serial adder (LSB first)", "adder"))
-    gen = torch.Generator().manual_seed(cfg["seed"])
-    n = cfg["adder_bits"]
-    pairs = [tuple(int("".join(str(int(b)) for b in torch.randint(0, 2, (n,), generator=gen).tolist()), 2)
-                   for _ in range(2)) for _ in range(3)]
-    exact = all(add_numbers(a, b) == a + b for a, b in pairs)
-    out.claims.append(Claim(
-        "S8.adder-long", "S8", "The serial adder adds numbers of any length exactly",
-        exact, {"bits_per_number": n, "additions": len(pairs), "oracle": "Python integers"},
-        "python -m pytest tests/exact/test_sheet.py -k adder",
-    ))
+    out.claims.append(_proof_claim(S8_EQUALITY, "equality"))
+    out.claims.append(_proof_claim(S8_AS_WRITTEN, "equality-as-written"))
+    out.claims.append(_proof_claim(S8_CARRY, "carry"))
+    out.claims.append(_proof_claim(S8_ADDER, "adder"))
+    evidence = measure_adder_long(add_numbers, cfg["adder_bits"], 3, cfg["seed"])
+    out.claims.append(S8_ADDER_LONG.decide(
+        evidence, scale={"bits_per_number": cfg["adder_bits"], "additions": 3},
+        key=f"{evidence['additions'] - evidence['wrong_sums']}/{evidence['additions']} sums exact",
+        reproduce="python -m pytest tests/exact/test_sheet.py -k adder"))
     return out
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+from pathlib import Path
 from typing import Any
-
-from rnnlab.report.claims import Part, PartResult
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -74,35 +74,38 @@ def evidence_html(evidence: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def render(parts: list[Part], results: dict[str, PartResult], meta: dict[str, Any]) -> str:
+def render(payload: dict[str, Any], out: Path) -> str:
+    """The page for a results.json payload; figures are read from out/figures and embedded."""
     e = html.escape
-    claims = [c for p in parts for c in results[p.id].claims]
-    held = sum(c.holds for c in claims)
+    claims = payload["claims"]
+    expected = payload["summary"]["as_expected"]
     rows = "".join(
-        f"<tr><td class='id'>{e(c.id)}</td><td><span class='verdict {'holds' if c.holds else 'fails'}'>"
-        f"{e(c.verdict)}</span></td></tr>" for c in claims
+        f"<tr><td class='id'>{e(c['id'])}</td><td>{e(c['kind'])}</td><td><span class='verdict "
+        f"{'holds' if c['verdict'] == c['expected'] else 'fails'}'>{e(c['verdict'])}</span></td>"
+        f"<td>{e(c['key'])}</td></tr>" for c in claims
     )
-    out = [
+    body = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         "<title>rnnlab report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>rnnlab report</h1>",
-        f"<p>Every claim of the answer sheet, the evidence rnnlab measured for it, and the verdict. "
-        f"{held} of {len(claims)} claims hold. Scale <code>{e(str(meta['scale']))}</code>, "
-        f"torch {e(str(meta['versions'].get('torch')))}, written {e(str(meta['written']))}.</p>",
+        f"<p>{expected} of {len(claims)} verdicts as expected. Scale <code>{e(str(payload['scale']))}</code>, "
+        f"torch {e(str(payload['versions'].get('torch')))}, written {e(str(payload['timestamp']))}.</p>",
         f"<table class='summary'>{rows}</table>",
     ]
-    for part in parts:
-        res = results[part.id]
-        out.append(f"<h2 id='{e(part.id)}'>{e(part.title)}</h2>")
-        for c in res.claims:
-            cls = "holds" if c.holds else "fails"
-            out.append("<div class='claim'>")
-            out.append(f"<div><span class='id'>{e(c.id)}</span><span class='verdict {cls}'>{e(c.verdict)}</span></div>")
-            out.append(f"<p>{e(c.claim)}</p>")
-            out.append(evidence_html(c.evidence))
-            if c.figure and c.figure in res.figures:
-                out.append(f"<img alt='{e(c.id)}' src='data:image/png;base64,{res.figures[c.figure]}'>")
-            out.append(f"<p>Reproduce: <code>{e(c.command)}</code></p></div>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    for pid, rec in payload["parts"].items():
+        body.append(f"<h2 id='{e(pid)}'>{e(rec['title'])}</h2>")
+        for c in (c for c in claims if c["part"] == pid or f"sweep:{c['id'].split('.', 1)[-1]}" == pid):
+            body.append(f"<div class='claim' id='{e(c['id'])}'>")
+            body.append(f"<div><span class='id'>{e(c['id'])}</span><span class='verdict'>{e(c['verdict'])}</span>"
+                        f"</div><p>{e(c['claim'])}</p><p>{e(c['criterion'])}</p>")
+            body.append(evidence_html(c["evidence"]))
+            for key in c["figures"]:
+                fig = payload["figures"][key]
+                data = base64.b64encode((out / fig["png"]).read_bytes()).decode("ascii")
+                body.append(f"<figure><img alt='{e(key)}' src='data:image/png;base64,{data}'>"
+                            f"<figcaption>{e(fig['caption'])}</figcaption></figure>")
+            body.append(f"<p>Reproduce: <code>{e(c['reproduce'])}</code></p></div>")
+    body.append("</body></html>")
+    return "\n".join(body)

@@ -10,8 +10,6 @@ a re-run treats the trials with a file as finished.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +17,8 @@ from typing import Any
 import torch
 
 from rnnlab import __version__
+from rnnlab.files import finite, write_atomic
 from rnnlab.sweep.config import SweepConfig, Trial, config_dict, parse_config
-from rnnlab.sweep.trial import finite
 
 SWEEP_FILE = "sweep.json"
 TRIALS_DIR = "trials"
@@ -29,16 +27,7 @@ TRIAL_FORMAT = "rnnlab-sweep-trial/1"
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write obj as JSON to path so that readers see the old file or the whole new one, never a part."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(finite(obj), f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())  # the data is on disk before the name points at it
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(finite(obj), indent=1))
 
 
 @dataclass(frozen=True)

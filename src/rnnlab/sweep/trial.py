@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from typing import Any
 import torch
 
 from rnnlab.dynamics.training import TrainConfig, train
+from rnnlab.files import finite
 
 # A trial function takes the trial's config and returns JSON-able numbers, with "solved" and "test_error" for
 # the success tables; the sweep runs it in worker processes, so it must be picklable (a module-level function,
@@ -23,17 +23,6 @@ def train_trial(config: TrainConfig) -> dict[str, Any]:
     r = train(config)
     return {"solved": r.solved, "test_error": r.test_error, "final_loss": r.final_loss, "steps_run": r.steps_run,
             "nonfinite_skipped": r.nonfinite_skipped, "clip": r.clip, "losses": r.losses}
-
-
-def finite(obj: Any) -> Any:
-    """JSON has no NaN or infinity: non-finite floats become None (null)."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [finite(v) for v in obj]
-    return obj
 
 
 def execute(trial_fn: TrialFn, trial_id: str, config: TrainConfig) -> dict[str, Any]:

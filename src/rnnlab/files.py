@@ -1,0 +1,52 @@
+"""Writing files that lose nothing: every output rnnlab writes goes through `write_atomic`."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only portable way to read it is to set it and put it back
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one, never a part.
+
+    The temporary file beside `path` is made with mode 0600; the result gets the mode any file the user writes
+    gets (0666 less the umask), as `open(path, "w")` would give it.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())  # the data is on disk before the name points at it
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def finite(obj: Any) -> Any:
+    """obj with every non-finite float replaced by None, as JSON has no NaN or Infinity."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
+    return obj
+
+
+def json_text(obj: Any, indent: int | None = None) -> str:
+    """obj as strict JSON (non-finite floats as null)."""
+    return json.dumps(finite(obj), indent=indent, allow_nan=False)

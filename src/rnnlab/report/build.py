@@ -95,12 +95,13 @@ def _cache_key(part: Part, scale: str, library: str) -> str:
 def _result_to_dict(result: PartResult) -> dict[str, Any]:
     return {"claims": [c.to_dict() for c in result.claims],
             "figures": {k: f.to_dict() for k, f in result.figures.items()},
-            "tables": result.tables, "configs": result.configs}
+            "tables": result.tables, "configs": result.configs, "steppers": result.steppers}
 
 
 def _result_from_dict(data: dict[str, Any]) -> PartResult:
     return PartResult([Claim.from_dict(c) for c in data["claims"]],
-                      {k: FigureFile(**f) for k, f in data["figures"].items()}, data["tables"], data["configs"])
+                      {k: FigureFile(**f) for k, f in data["figures"].items()}, data["tables"], data["configs"],
+                      data["steppers"])
 
 
 def _load_cached(path: Path, key: str) -> tuple[PartResult | None, str | None]:
@@ -213,6 +214,7 @@ def build_report(
     configs = out / "configs"
     figures_meta: dict[str, dict[str, str]] = {}
     tables: dict[str, list[dict[str, Any]]] = {}
+    steppers: dict[str, dict[str, Any]] = {}
     claims_now: list[Claim] = []
     for part in parts:
         result = results[part.id]
@@ -223,6 +225,7 @@ def build_report(
             write_atomic(out / "figures" / f"{fkey}.svg", fig.svg)
             figures_meta[fkey] = {"caption": fig.caption, "png": f"figures/{fkey}.png", "svg": f"figures/{fkey}.svg"}
         tables.update(result.tables)
+        steppers.update({k: {**v, "part": part.id} for k, v in result.steppers.items()})
         for c in result.claims:
             claims_now.append(Claim.from_dict({**c.to_dict(), "reproduce": _fill(c.reproduce, configs)}))
 
@@ -241,6 +244,7 @@ def build_report(
         figures_meta.update({k: v for k, v in previous.get("figures", {}).items() if k in kept_figs})
         kept_tables = {c.id for c in kept_claims}
         tables.update({k: v for k, v in previous.get("tables", {}).items() if k.split("#")[0] in kept_tables})
+        steppers.update({k: v for k, v in previous.get("steppers", {}).items() if v["part"] not in run_ids})
     order = {p.id: i for i, p in enumerate(all_parts())}
     all_claims = sorted(claims_now + kept_claims, key=lambda c: (order.get(c.part, len(order)), ))
     part_order = sorted(records, key=lambda pid: order.get(pid, len(order)))
@@ -258,7 +262,8 @@ def build_report(
                     "unexpected": [c.id for c in all_claims if not c.as_expected]},
         "claims": [c.to_dict() for c in all_claims],
         "figures": figures_meta,
-        "tables": tables,
+        "tables": tables,  # "CLAIM_ID#name" -> rows, e.g. a step-by-step trace
+        "steppers": steppers,
     }
     write_atomic(json_path, json_text(payload, indent=1) + "\n")
     write_atomic(html_path, render(payload, out))

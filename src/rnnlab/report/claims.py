@@ -148,6 +148,9 @@ class PartResult:
     figures: dict[str, FigureFile] = field(default_factory=dict)  # key -> figure
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # extra tables, e.g. a step trace
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> settings, written as configs/NAME.toml
+    # key -> {"net": Net.to_dict(), "spec": Automaton dict or None, "input": an example input, "input2": ...}:
+    # exact nets the page lets a reader step through in the browser
+    steppers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add_figure(self, key: str, fig: Figure, caption: str) -> str:
         """Keep a figure (PNG and SVG) under `key`; returns the key for a claim's `figures`."""

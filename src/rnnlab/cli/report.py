@@ -64,3 +64,6 @@ def report(out_dir: str, scale: str, only: str | None, sweeps: tuple[str, ...], 
                + (f" ({', '.join(unexpected)})" if unexpected else "") + f"; {rep.seconds:.1f} s")
     click.echo(f"open {rep.html_path}  (machine-readable: {rep.json_path})")
     return 1 if unexpected else 0
+
+
+COMMANDS = [report]

@@ -81,7 +81,8 @@ def evidence_blocks(evidence: dict[str, Any], title: str | None = "measured") ->
             continue
         name = label(k)
         if isinstance(v, dict) and v and all(_short(x) for x in v.values()):
-            blocks.append({"kind": "kv", "title": name, "rows": [(label(str(n)), cell(x, str(n))) for n, x in v.items()]})
+            rows = [(label(str(n)), cell(x, str(n))) for n, x in v.items()]
+            blocks.append({"kind": "kv", "title": name, "rows": rows})
         elif _records(v):
             blocks.append(table_block(name, v))
         elif isinstance(v, dict) and v and all(isinstance(r, dict) for r in v.values()):
@@ -112,9 +113,16 @@ def _figure(key: str, meta: dict[str, Any], out: Path) -> dict[str, Any]:
             "svg": meta["svg"]}
 
 
+def _ran_now(pid: str, rec: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Whether the part was run (or loaded from the cache) by the run that wrote the payload."""
+    if "parts_run" in payload:
+        return pid in payload["parts_run"]
+    return bool(rec.get("run") == payload["timestamp"])
+
+
 def _part_status(pid: str, rec: dict[str, Any], payload: dict[str, Any]) -> str:
     """When and how a part's result was obtained, in words."""
-    if rec.get("run") != payload["timestamp"]:
+    if not _ran_now(pid, rec, payload):
         return f"kept from the run of {rec.get('run', 'an earlier report')} (not run this time)"
     if pid in payload.get("cached_parts", ()) or rec.get("cached"):
         return "from the cache (settings and code unchanged)"
@@ -173,7 +181,7 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
         "part_rows": [{"id": pid, "title": rec.get("title", pid), "status": _part_status(pid, rec, payload),
                        "scale": rec.get("scale", payload.get("scale"))} for pid, rec in parts.items()],
         "cached": payload.get("cached_parts", []),
-        "kept": [pid for pid, rec in parts.items() if rec.get("run") != payload["timestamp"]],
+        "kept": [pid for pid, rec in parts.items() if not _ran_now(pid, rec, payload)],
         "n_steppers": len(steppers),
     }
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rnnlab.report.html import cell, claim_sort_key, evidence_blocks
+from rnnlab.report.html import cell, claim_sort_key, evidence_blocks, when
 from rnnlab.report.mathml import to_mathml, typeset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -126,3 +126,8 @@ def test_templates_are_package_data() -> None:
     names = {p.name for p in templates.iterdir()}
     assert {"page.html.j2", "macros.html.j2", "page.css", "stepper.js"} <= names
     assert any(Path("report/templates/x").match(p) or p == "report/templates/*" for p in patterns)
+
+
+def test_when_reads_a_timestamp() -> None:
+    assert when("2026-12-02T14:31:54+0000") == "2026-12-02 14:31:54 +0000"
+    assert when(None) == "an earlier report"

@@ -17,6 +17,7 @@ import rnnlab
 from rnnlab.report import build
 from rnnlab.report.build import SCHEMA_VERSION, build_report, default_cache_dir
 from rnnlab.report.claims import Part, PartResult
+from rnnlab.report.html import when
 
 
 def test_payload_names_versions_cache_use_and_when_each_part_ran(tmp_path: Path) -> None:
@@ -42,7 +43,7 @@ def test_payload_names_versions_cache_use_and_when_each_part_ran(tmp_path: Path)
     assert second["parts_run"] == ["S8"] and set(second["parts"]) == {"S7", "S8"}
     assert second["parts"]["S7"] == record
     page = (out / "index.html").read_text()
-    assert f"kept from the run of {record['run']}" in page
+    assert f"kept from the run of {when(record['run'])}" in page
 
     build_report(out, "quick", only=["S7", "S8"], cache_dir=cache)
     third = json.loads((out / "results.json").read_text())

@@ -27,7 +27,7 @@ SHORT_LIST = 8  # lists of scalars up to this length sit in a key/value row
 VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "inconclusive": "inconclusive"}
 KIND_CLASS = {"sheet confirmed": "confirmed", "sheet slip caught": "slip", "published result reproduced": "reproduced",
               "published result not reproduced at this scale": "not-reproduced", "demonstration": "demo"}
-SOURCE_NAME = {"sheet": "the answer sheet", "paper": "the paper", "demonstration": "rnnlab (a demonstration)"}
+SOURCE_NAME = {"sheet": "The answer sheet", "paper": "The paper"}
 
 
 def _scalar(v: Any) -> bool:
@@ -113,6 +113,15 @@ def _figure(key: str, meta: dict[str, Any], out: Path) -> dict[str, Any]:
             "svg": meta["svg"]}
 
 
+def when(timestamp: str | None) -> str:
+    """An ISO timestamp as people write it: "2026-12-02T14:31:54+0000" -> "2026-12-02 14:31:54 +0000"."""
+    if not timestamp:
+        return "an earlier report"
+    date, _, rest = timestamp.partition("T")
+    clock, sign, zone = rest[:8], rest[8:9], rest[9:]
+    return f"{date} {clock} {sign}{zone}".strip() if rest else date
+
+
 def _ran_now(pid: str, rec: dict[str, Any], payload: dict[str, Any]) -> bool:
     """Whether the part was run (or loaded from the cache) by the run that wrote the payload."""
     if "parts_run" in payload:
@@ -123,7 +132,7 @@ def _ran_now(pid: str, rec: dict[str, Any], payload: dict[str, Any]) -> bool:
 def _part_status(pid: str, rec: dict[str, Any], payload: dict[str, Any]) -> str:
     """When and how a part's result was obtained, in words."""
     if not _ran_now(pid, rec, payload):
-        return f"kept from the run of {rec.get('run', 'an earlier report')} (not run this time)"
+        return f"kept from the run of {when(rec.get('run'))} (not run this time)"
     if pid in payload.get("cached_parts", ()) or rec.get("cached"):
         return "from the cache (settings and code unchanged)"
     budget = rec.get("budget_s")
@@ -148,9 +157,8 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
             "expected_class": VERDICT_CLASS.get(c["expected"], "inconclusive"),
             "kind_class": KIND_CLASS.get(c["kind"], "demo"),
             "as_expected": c["verdict"] == c["expected"],
-            "source_name": c["cite"] if c["source"] == "paper" and c.get("cite") else SOURCE_NAME.get(c["source"],
-                                                                                                   c["source"]),
-            "scale_text": "; ".join(f"{label(k)} {cell(v, k)}" for k, v in (c.get("scale") or {}).items()),
+            "source_name": c["cite"] if c["source"] == "paper" and c.get("cite") else SOURCE_NAME.get(c["source"]),
+            "scale_text": "; ".join(f"{label(k)}: {cell(v, k)}" for k, v in (c.get("scale") or {}).items()),
             "evidence_blocks": evidence_blocks(c.get("evidence") or {}),
             "tables": [table_block(label(name.split("#", 1)[1]), rows) for name, rows in tables.items()
                        if name.split("#", 1)[0] == c["id"] and rows],
@@ -201,6 +209,7 @@ def environment() -> Environment:
     env.filters["value"] = fmt.value
     env.filters["duration"] = fmt.duration
     env.filters["label"] = label
+    env.filters["when"] = when
     return env
 
 

@@ -9,7 +9,7 @@
 
 `value(v, key)` also reads the name a number is stored under in evidence dicts, so parts only have to name
 their numbers well: `*_bytes` are bytes, `*_s` / `*_seconds` durations, `*_rate` / `*_fraction` in [0, 1]
-percentages, and a dict {"k": successes, "n": trials} a rate k/n.
+percentages (not `learning_rate` or `decay_rate`), and a dict {"k": successes, "n": trials} a rate k/n.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ __all__ = ["DIGITS", "sig", "integer", "nbytes", "percent", "rate", "duration", 
 
 DIGITS = 3  # significant digits of every float rnnlab shows a person
 _UNITS = ("B", "KB", "MB", "GB", "TB")
+_NOT_SHARES = ("learning", "decay", "growth", "lr_")
 
 
 def _special(x: float) -> str | None:
@@ -128,7 +129,10 @@ def unit_of(key: str | None) -> str | None:
         return "bytes"
     if k in ("s", "seconds") or k.endswith(("_s", "_seconds", "_sec")):
         return "seconds"
-    if k.endswith(("_rate", "_fraction", "_share")) or k in ("rate", "fraction"):
+    if k.endswith(("_fraction", "_share")) or k in ("rate", "fraction"):
+        return "fraction"
+    # A learning rate or a decay rate per step is not a share of trials.
+    if k.endswith("_rate") and not any(w in k for w in _NOT_SHARES):
         return "fraction"
     return None
 

@@ -33,6 +33,7 @@ def test_payload_names_versions_cache_use_and_when_each_part_ran(tmp_path: Path)
     record = first["parts"]["S7"]
     assert record["run"] == first["timestamp"] and record["cached"] is False and record["seconds"] >= 0
     assert record["budget_s"] > 0
+    assert "Ran now: S7 (" in (out / "index.html").read_text()
     # The cache went to the cache directory; the report folder holds the report only.
     assert [p.name for p in cache.iterdir()] == ["S7-quick.json"]
     assert {p.name for p in out.iterdir()} == {"index.html", "results.json", "figures", "configs"}

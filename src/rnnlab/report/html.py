@@ -190,6 +190,8 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
                        "scale": rec.get("scale", payload.get("scale"))} for pid, rec in parts.items()],
         "cached": payload.get("cached_parts", []),
         "kept": [pid for pid, rec in parts.items() if not _ran_now(pid, rec, payload)],
+        "computed": [f"{pid} ({fmt.duration(rec.get('seconds') or 0.0)})" for pid, rec in parts.items()
+                     if _ran_now(pid, rec, payload) and pid not in payload.get("cached_parts", ())],
         "n_steppers": len(steppers),
     }
 

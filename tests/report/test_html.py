@@ -131,3 +131,11 @@ def test_templates_are_package_data() -> None:
 def test_when_reads_a_timestamp() -> None:
     assert when("2026-12-02T14:31:54+0000") == "2026-12-02 14:31:54 +0000"
     assert when(None) == "an earlier report"
+
+
+def test_a_missing_figure_file_is_named_not_fatal(demo_page: Any, tmp_path: Path) -> None:
+    from rnnlab.report.html import render
+
+    payload = {**demo_page.payload, "tables": {**demo_page.payload["tables"], "S7.h0-zero": [{"a": 1}]}}
+    page = render(payload, tmp_path)  # no figures/ folder here
+    assert "The figure file figures/demo-decay.png is missing" in page

@@ -108,9 +108,10 @@ def _part_of(claim: dict[str, Any], part_ids: set[str]) -> str:
 
 
 def _figure(key: str, meta: dict[str, Any], out: Path) -> dict[str, Any]:
-    data = base64.b64encode((out / meta["png"]).read_bytes()).decode("ascii")
-    return {"key": key, "caption": meta["caption"], "src": f"data:image/png;base64,{data}", "png": meta["png"],
-            "svg": meta["svg"]}
+    """A figure for the page, its PNG embedded; src is None when the file has gone (the page says so)."""
+    path = out / meta["png"]
+    src = f"data:image/png;base64,{base64.b64encode(path.read_bytes()).decode('ascii')}" if path.is_file() else None
+    return {"key": key, "caption": meta["caption"], "src": src, "png": meta["png"], "svg": meta["svg"]}
 
 
 def when(timestamp: str | None) -> str:
@@ -160,8 +161,8 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
             "source_name": c["cite"] if c["source"] == "paper" and c.get("cite") else SOURCE_NAME.get(c["source"]),
             "scale_text": "; ".join(f"{label(k)}: {cell(v, k)}" for k, v in (c.get("scale") or {}).items()),
             "evidence_blocks": evidence_blocks(c.get("evidence") or {}),
-            "tables": [table_block(label(name.split("#", 1)[1]), rows) for name, rows in tables.items()
-                       if name.split("#", 1)[0] == c["id"] and rows],
+            "tables": [table_block(label(name.partition("#")[2]) or None, rows) for name, rows in tables.items()
+                       if name.partition("#")[0] == c["id"] and rows],
             "figures": [_figure(k, figures[k], out) for k in c.get("figures", ()) if k in figures],
             "section": _part_of(c, part_ids),
         })

@@ -14,7 +14,7 @@ import pytest
 from rnnlab.exact.automaton import random_dfa
 from rnnlab.exact.compiler import compile_dfa
 from rnnlab.exact.net import Net
-from rnnlab.exact.sheet import get_net
+from rnnlab.exact.sheet import PAIRS, get_net
 from rnnlab.files import write_atomic
 from rnnlab.report.build import build_report
 from rnnlab.report.claims import HOLDS, INCONCLUSIVE, ClaimSpec, figure_png_base64, figure_svg, new_figure
@@ -44,6 +44,7 @@ def stepper_nets() -> dict[str, tuple[Net, str, str | None, str]]:
         "adder": (get_net("adder"), "10110", "11100", "S8"),
         "dfa8-sigmoid": (compile_dfa(dfa, "sigmoid"), "0110100111", None, "S9"),
         "dfa8-step": (compile_dfa(dfa, "step"), "0110100111", None, "S9"),
+        "pairs16-sigmoid": (compile_dfa(random_dfa(16, PAIRS, 0), "sigmoid"), "0110", "1100", "S9"),
     }
 
 

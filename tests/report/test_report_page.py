@@ -157,7 +157,8 @@ def _cases() -> list[tuple[str, str, str | None]]:
     return ([(k, _bits(rng, 64), None) for k in one] + [("all-ones", "1" * 40, None)]
             + [(k, _bits(rng, 48), _bits(rng, 48)) for k in two] + [("equality", "0110" * 8, "0110" * 8)]
             + [("alternating", "1 0 1 1 0 1", None), ("alternating", "0.5, -1.25 3 2 -7.125 1e-3", None)]
-            + [("dfa8-sigmoid", _bits(rng, 300), None), ("dfa8-sigmoid", "1" * 50 + "0" * 50, None)])
+            + [("dfa8-sigmoid", _bits(rng, 300), None), ("dfa8-sigmoid", "1" * 50 + "0" * 50, None)]
+            + [("pairs16-sigmoid", _bits(rng, 40), _bits(rng, 40))])
 
 
 @pytest.mark.parametrize(("key", "x1", "x2"), _cases())

@@ -255,3 +255,12 @@ def test_screenshots_desktop_and_phone(browser: Any, tmp_path: Path) -> None:
             assert d.save_screenshot(str(folder / f"{name}-{anchor or 'top'}.png"))
     _viewport(d, *DESKTOP)
     assert not _console_errors(d)
+
+
+def test_contents_highlight_what_is_on_screen(browser: Any) -> None:
+    d = browser
+    _viewport(d, *DESKTOP)
+    d.execute_script("document.getElementById('S8.adder').scrollIntoView();")
+    current = d.execute_script("""return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() =>
+        done(Array.from(document.querySelectorAll('nav.toc a.current')).map(a => a.getAttribute('href'))))));""")
+    assert current == ["#S8.adder"]

@@ -21,6 +21,28 @@
     });
   }
 
+  // The contents entry of what is on screen is highlighted, so the sidebar says where the reader is.
+  if (toc) {
+    const entries = Array.from(toc.querySelectorAll('a[href^="#"]')).map((a) => {
+      return [a, document.getElementById(decodeURIComponent(a.getAttribute("href").slice(1)))];
+    }).filter((pair) => pair[1] !== null);
+    let pending = false;
+    const mark = () => {
+      pending = false;
+      let best = null;
+      let bestTop = -Infinity;
+      for (const [a, el] of entries) {
+        const top = el.getBoundingClientRect().top;
+        if (top <= 90 && top > bestTop) { best = a; bestTop = top; }
+      }
+      for (const [a] of entries) a.classList.toggle("current", a === best);
+    };
+    window.addEventListener("scroll", () => {
+      if (!pending) { pending = true; window.requestAnimationFrame(mark); }
+    }, { passive: true });
+    mark();
+  }
+
   // --- copy buttons --------------------------------------------------------------------------------------------
   function selectCode(button) {
     const code = button.parentElement.querySelector("code");

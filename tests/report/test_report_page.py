@@ -1,12 +1,21 @@
-"""The report page in a real headless browser: it renders, every figure loads, the console stays clean."""
+"""The report page in a real headless browser: summary, typeset math, captioned figures, a stepper whose numbers
+equal the Python simulation (bit for bit on threshold nets), a clean console; screenshots at desktop and phone
+width (into $RNNLAB_SCREENSHOTS when set)."""
 
+from __future__ import annotations
+
+import json
 import os
+import random
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 
-from rnnlab.report.build import build_report
+from rnnlab.exact.net import Net
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -15,32 +24,243 @@ pytestmark = pytest.mark.skipif(
     reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
 )
 
+DESKTOP, PHONE = (1280, 900), (390, 844)
 
-def test_report_page_renders_in_chromium(tmp_path: Path) -> None:
+
+@pytest.fixture(scope="module")
+def browser(demo_page: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    rep = build_report(tmp_path / "report", "quick", only=["S1", "S7"])
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1200,2400",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900",
+                 f"--user-data-dir={tmp_path_factory.mktemp('profile')}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
-        driver.get(rep.html_path.resolve().as_uri())
-        assert driver.title == "rnnlab report"
-        images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth]);")
-        assert images, "the page should embed at least one figure"
-        assert all(complete and width > 0 for _, complete, width in images), images
-        claims = driver.execute_script("return document.querySelectorAll('.claim').length;")
-        assert claims == len(rep.claims)
-        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
-        assert not errors, errors
-        shot = Path(os.environ.get("RNNLAB_SCREENSHOT", tmp_path / "report.png"))
-        assert driver.save_screenshot(str(shot))
+        _viewport(driver, *DESKTOP)
+        driver.get(demo_page.html.resolve().as_uri())
+        yield driver
     finally:
         driver.quit()
+
+
+def _viewport(driver: Any, width: int, height: int) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def _console_errors(driver: Any) -> list[Any]:
+    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+
+
+def test_summary_math_figures_and_anchors(browser: Any, demo_page: Any) -> None:
+    d = browser
+    assert d.title == "rnnlab report"
+    assert d.execute_script("return document.querySelector('meta[name=viewport]').content") == \
+        "width=device-width, initial-scale=1"
+    claims = demo_page.payload["claims"]
+    rows = d.execute_script("return Array.from(document.querySelectorAll('table.summary tbody tr'))"
+                            ".map(r => [r.querySelector('a').getAttribute('href'), r.className]);")
+    assert len(rows) == len(claims)
+    # Unexpected verdicts first, each row linked to its claim's anchor.
+    assert rows[0] == ["#S3.demo-bound", "unexpected"]
+    assert all(cls == "" for _, cls in rows[1:])
+    for c in claims:
+        assert d.execute_script("return document.getElementById(arguments[0]).tagName", c["id"]) == "ARTICLE"
+    headline = d.execute_script("return document.querySelector('.headline').textContent")
+    assert " ".join(headline.split()) == f"{len(claims) - 1} as expected, 1 not (S3.demo-bound)."
+    # MathML, typeset by the browser: the formula has a real size and a subscript.
+    math = d.execute_script("""
+        const m = document.querySelector('#S3\\\\.demo-bound .claim-text math');
+        const r = m.getBoundingClientRect();
+        return [m.namespaceURI, m.querySelectorAll('msub').length, r.width, r.height, m.getAttribute('alttext')];""")
+    assert math[0] == "http://www.w3.org/1998/Math/MathML" and math[1] == 1 and math[2] > 10 and math[3] > 5
+    assert math[4] == r"\|W\|_2 / 4"
+    text = d.execute_script("return document.querySelector('#S3\\\\.demo-bound .claim-text').textContent")
+    assert "costs $5 <b>not bold</b>" in text  # escaped, and \$ is a dollar
+    figures = d.execute_script("""return Array.from(document.querySelectorAll('figure')).map(f => {
+        const i = f.querySelector('img'); const c = f.querySelector('figcaption');
+        return [i.complete, i.naturalWidth, i.src.slice(0, 22), c ? c.textContent.trim() : ''];});""")
+    assert figures and all(ok and w > 0 and src == "data:image/png;base64," and cap for ok, w, src, cap in figures)
+    assert not _console_errors(d)
+
+
+def test_contents_sticky_on_desktop_folded_on_phone(browser: Any) -> None:
+    d = browser
+    _viewport(d, *DESKTOP)
+    d.execute_script("window.scrollTo(0, document.body.scrollHeight / 2)")
+    top, visible, is_open = d.execute_script("""const t = document.querySelector('nav.toc');
+        const r = t.getBoundingClientRect(); return [r.top, r.height > 100, document.getElementById('toc').open];""")
+    assert abs(top) < 1 and visible and is_open
+    _viewport(d, *PHONE)
+    d.execute_script("window.scrollTo(0, 0)")
+    assert d.execute_script("return document.getElementById('toc').open") is False
+    _viewport(d, *DESKTOP)
+
+
+def _set_input(d: Any, key: str, x1: str, x2: str | None) -> None:
+    root = d.find_element("css selector", f'[data-stepper="{key}"]')
+    for name, text in (("input", x1), ("input2", x2)):
+        if text is None:
+            continue
+        box = root.find_element("css selector", f'input[name="{name}"]')
+        box.clear()
+        if len(text) <= 64:
+            box.send_keys(text)  # typed, key by key
+        else:  # pasted: one input event, as a reader pasting a long input makes
+            d.execute_script("arguments[0].value = arguments[1];"
+                             "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", box, text)
+
+
+def _click(d: Any, key: str, act: str) -> None:
+    d.find_element("css selector", f'[data-stepper="{key}"] button[data-act="{act}"]').click()
+
+
+def _rows(d: Any, key: str) -> list[dict[str, Any]]:
+    """The stepper's table as data: the full-precision numbers each cell carries (its data-v attribute)."""
+    raw = d.execute_script("""
+        const root = document.querySelector('[data-stepper="' + arguments[0] + '"]');
+        const v = (td) => td ? td.dataset.v : 'null';
+        return Array.from(root.querySelectorAll('tbody tr[data-t]')).map(tr => ({
+            t: tr.dataset.t, first: tr.classList.contains('first-disagreement'),
+            x: Array.from(tr.querySelectorAll('td.x')).map(v),
+            states: Array.from(tr.querySelectorAll('td.vec')).map(v),
+            got: v(tr.querySelector('td.got')), q: v(tr.querySelector('td.q')), want: v(tr.querySelector('td.want'))}));
+        """, key)
+    return [{"t": int(r["t"]), "first": r["first"], "x": [json.loads(s) for s in r["x"]],
+             "states": [json.loads(s) for s in r["states"]], "got": json.loads(r["got"]), "q": json.loads(r["q"]),
+             "want": json.loads(r["want"])} for r in raw]
+
+
+def _message(d: Any, key: str) -> str:
+    return str(d.execute_script(
+        "return document.querySelector('[data-stepper=\"' + arguments[0] + '\"] .message').textContent", key))
+
+
+def _python_run(net: Net, x1: list[float], x2: list[float] | None) -> list[torch.Tensor]:
+    x = torch.tensor(x1 if x2 is None else list(zip(x1, x2, strict=True)), dtype=torch.float64)
+    return [s[0] for s in net.run(x.reshape(len(x1), net.n_inputs)).states]  # per layer (T, H_l)
+
+
+def _bits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("01") for _ in range(n))
+
+
+def _cases() -> list[tuple[str, str, str | None]]:
+    rng = random.Random(0)
+    one = ["all-ones", "all-ones-h0-0", "all-ones-from-zero", "dfa8-step"]
+    two = ["equality", "equality-as-written", "adder"]
+    return ([(k, _bits(rng, 64), None) for k in one] + [("all-ones", "1" * 40, None)]
+            + [(k, _bits(rng, 48), _bits(rng, 48)) for k in two] + [("equality", "0110" * 8, "0110" * 8)]
+            + [("alternating", "1 0 1 1 0 1", None), ("alternating", "0.5, -1.25 3 2 -7.125 1e-3", None)]
+            + [("dfa8-sigmoid", _bits(rng, 300), None), ("dfa8-sigmoid", "1" * 50 + "0" * 50, None)]
+            + [("pairs16-sigmoid", _bits(rng, 40), _bits(rng, 40))])
+
+
+@pytest.mark.parametrize(("key", "x1", "x2"), _cases())
+def test_stepper_equals_the_python_simulation(browser: Any, demo_page: Any, key: str, x1: str,
+                                              x2: str | None) -> None:
+    d, net = browser, demo_page.nets[key]
+    _set_input(d, key, x1, x2)
+    _click(d, key, "all")
+    rows = _rows(d, key)
+    parse = (lambda s: [float(c) for c in s]) if set(x1) <= {"0", "1"} else (
+        lambda s: [float(v) for v in s.replace(",", " ").split()])
+    xs1, xs2 = parse(x1), parse(x2) if x2 is not None else None
+    states = _python_run(net, xs1, xs2)
+    assert [r["t"] for r in rows] == list(range(1, len(xs1) + 1))
+    binary = net.is_binary or all(layer.act.kind in ("step", "identity") for layer in net.layers)
+    for r in rows:
+        t = r["t"] - 1
+        assert r["x"] == ([xs1[t]] if xs2 is None else [xs1[t], xs2[t]])
+        for page, python in zip(r["states"], states, strict=True):
+            expect = python[t].tolist()
+            if binary:
+                assert page == expect, (key, r["t"])  # bit for bit
+            else:
+                assert max(abs(a - b) for a, b in zip(page, expect, strict=True)) <= 1e-12, (key, r["t"])
+    spec = net.spec
+    if spec is None:
+        assert all(r["want"] is None and r["got"] is None for r in rows)
+        return
+    symbols = ["".join(str(int(v)) for v in ([a] if xs2 is None else [a, b]))
+               for a, b in zip(xs1, xs2 or xs1, strict=True)]
+    want = spec.outputs([spec.alphabet.index(s) for s in symbols])
+    y = states[-1][:, 0].tolist()
+    sigmoid_out = net.layers[-1].act.kind == "sigmoid"
+    got = [(1 if v > 0.5 else 0 if v < 0.5 else None) if sigmoid_out else (1 if v == 1 else 0 if v == 0 else None)
+           for v in y]
+    assert [r["want"] for r in rows] == want
+    assert [r["got"] for r in rows] == got
+    disagreements = [i + 1 for i, (g, w) in enumerate(zip(got, want, strict=True)) if g != w]
+    assert [r["t"] for r in rows if r["first"]] == disagreements[:1]
+    assert not _console_errors(d)
+
+
+@pytest.mark.parametrize(("key", "x1", "x2", "first"), [
+    ("all-ones-h0-0", "1101", None, 1),  # the sheet's weights from h0 = 0 fail on input "1"
+    ("equality-as-written", "0110", "0111", 1),  # the sheet's y(1) with c = -1.5
+    ("all-ones-from-zero", "1101", None, None),
+])
+def test_stepper_steps_back_and_forth_and_marks_the_first_disagreement(
+        browser: Any, key: str, x1: str, x2: str | None, first: int | None) -> None:
+    d = browser
+    _set_input(d, key, x1, x2)
+    _click(d, key, "reset")
+    assert _rows(d, key) == []
+    for _ in range(3):
+        _click(d, key, "step")
+    assert [r["t"] for r in _rows(d, key)] == [1, 2, 3]
+    _click(d, key, "back")
+    rows = _rows(d, key)
+    assert [r["t"] for r in rows] == [1, 2]
+    message = _message(d, key)
+    if first is None:
+        assert "First disagreement" not in message and not any(r["first"] for r in rows)
+        _click(d, key, "all")
+        assert "agree at every step" in _message(d, key)
+    else:
+        assert f"First disagreement at t = {first}" in message
+        assert [r["t"] for r in rows if r["first"]] == [first]
+
+
+def test_stepper_says_what_is_wrong_with_an_input(browser: Any) -> None:
+    d = browser
+    _set_input(d, "equality", "0110", "011")
+    assert "same length" in _message(d, "equality") and _rows(d, "equality") == []
+    _set_input(d, "all-ones", "10a1", None)
+    assert "0s and 1s" in _message(d, "all-ones") and _rows(d, "all-ones") == []
+    _set_input(d, "all-ones", "1011", None)
+    _click(d, "all-ones", "all")
+    assert len(_rows(d, "all-ones")) == 4
+    assert not _console_errors(d)
+
+
+def test_screenshots_desktop_and_phone(browser: Any, tmp_path: Path) -> None:
+    d = browser
+    folder = Path(os.environ.get("RNNLAB_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        _viewport(d, *size)
+        for anchor in ("", "S3.demo-bound", "stepper-all-ones-h0-0", "stepper-dfa8-sigmoid"):
+            d.execute_script("if (arguments[0]) document.getElementById(arguments[0]).scrollIntoView();"
+                             "else window.scrollTo(0, 0);", anchor)
+            # Nothing may be wider than the screen: wide tables scroll inside their own box.
+            overflow = d.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (name, anchor, overflow)
+            assert d.save_screenshot(str(folder / f"{name}-{anchor or 'top'}.png"))
+    _viewport(d, *DESKTOP)
+    assert not _console_errors(d)
+
+
+def test_contents_highlight_what_is_on_screen(browser: Any) -> None:
+    d = browser
+    _viewport(d, *DESKTOP)
+    d.execute_script("document.getElementById('S8.adder').scrollIntoView();")
+    current = d.execute_script("""return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() =>
+        done(Array.from(document.querySelectorAll('nav.toc a.current')).map(a => a.getAttribute('href'))))));""")
+    assert current == ["#S8.adder"]

@@ -6,6 +6,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rnnlab import format as fmt
 from rnnlab.cli.common import emit_json
 from rnnlab.report.build import build_report
 from rnnlab.report.claims import SCALES, Part
@@ -59,9 +60,9 @@ def report(out_dir: str, scale: str, only: str | None, sweeps: tuple[str, ...], 
         click.echo(f"{c.id:<{width}}  {c.verdict:<13}  {c.kind}{mark}")
     click.echo("")
     for pid, seconds in rep.part_seconds.items():
-        click.echo(f"{pid:<6} {seconds:6.1f} s" + (" (cached)" if pid in rep.cached_parts else ""))
+        click.echo(f"{pid:<6} {fmt.duration(seconds):>9}" + (" (cached)" if pid in rep.cached_parts else ""))
     click.echo(f"\n{len(rep.claims) - len(unexpected)} as expected, {len(unexpected)} not"
-               + (f" ({', '.join(unexpected)})" if unexpected else "") + f"; {rep.seconds:.1f} s")
+               + (f" ({', '.join(unexpected)})" if unexpected else "") + f"; {fmt.duration(rep.seconds)}")
     click.echo(f"open {rep.html_path}  (machine-readable: {rep.json_path})")
     return 1 if unexpected else 0
 

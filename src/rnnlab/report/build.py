@@ -257,6 +257,7 @@ def build_report(
                      "python": platform.python_version()},
         "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
         "cached_parts": cached,
+        "parts_run": [p.id for p in parts],  # run now (computed or from the cache); the others kept from earlier runs
         "parts": {pid: records[pid] for pid in part_order},
         "summary": {"claims": len(all_claims), "as_expected": sum(c.as_expected for c in all_claims),
                     "unexpected": [c.id for c in all_claims if not c.as_expected]},

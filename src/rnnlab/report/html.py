@@ -1,111 +1,222 @@
-"""One self-contained HTML page: every claim, its evidence, verdict and command; figures embedded."""
+"""The report page: one self-contained HTML file from a results.json payload (Jinja2 templates, autoescaped).
+
+    render(payload, out) -> the page; figures are read from out/figures and embedded as PNG data URIs
+
+Python shapes the payload into a view (summary rows, evidence as tables of formatted numbers, figures);
+the templates in report/templates/ only lay it out. CSS and the stepper's JavaScript are inlined from the same
+folder, so the page works offline and from a file:// URL.
+"""
 
 from __future__ import annotations
 
 import base64
-import html
-import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.3rem; margin-top: 2.5rem; }
-.claim { border: 1px solid #ddd; border-radius: 6px; padding: 0.8rem 1rem; margin: 1rem 0; }
-.verdict { font-weight: 600; padding: 0.1rem 0.5rem; border-radius: 4px; margin-left: 0.5rem; font-size: 0.85rem; }
-.holds { background: #dff3e3; color: #14622b; } .fails { background: #fbe3e1; color: #8a1c12; }
-.id { color: #666; font-family: monospace; font-size: 0.85rem; }
-pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem; max-height: 18rem; }
-code { background: #f2f2f2; padding: 0.1rem 0.3rem; }
-img { max-width: 100%; display: block; margin-top: 0.6rem; }
-table.summary { border-collapse: collapse; } table.summary td, table.summary th { padding: 0.2rem 0.8rem; }
-table.evidence { border-collapse: collapse; font-size: 0.82rem; margin: 0.4rem 0; display: block; overflow-x: auto; }
-table.evidence td, table.evidence th { border: 1px solid #e2e2e2; padding: 0.15rem 0.5rem; text-align: left; }
-table.evidence th { background: #f6f6f6; } p.key { font-weight: 600; font-size: 0.85rem; margin: 0.6rem 0 0.1rem; }
-"""
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from rnnlab import format as fmt
+from rnnlab.report.mathml import typeset
+
+__all__ = ["render", "evidence_blocks", "claim_sort_key"]
+
+FOLD_ROWS = 12  # tables and lists longer than this are folded in <details>
+SHORT_LIST = 8  # lists of scalars up to this length sit in a key/value row
+VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "inconclusive": "inconclusive"}
+KIND_CLASS = {"sheet confirmed": "confirmed", "sheet slip caught": "slip", "published result reproduced": "reproduced",
+              "published result not reproduced at this scale": "not-reproduced", "demonstration": "demo"}
+SOURCE_NAME = {"sheet": "The answer sheet", "paper": "The paper"}
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, (list, tuple)) and all(isinstance(x, (int, float, str, bool)) or x is None for x in v):
-        return ", ".join(_fmt(x) for x in v)
-    if isinstance(v, (dict, list)):
-        return json.dumps(v)
+def _scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (bool, int, float, str)) or fmt.is_rate(v)
+
+
+def _short(v: Any) -> bool:
+    """A value that fits one table cell: a scalar, a rate, or a short list of scalars."""
+    return _scalar(v) or (isinstance(v, (list, tuple)) and len(v) <= SHORT_LIST and all(_scalar(x) for x in v))
+
+
+def label(key: str) -> str:
+    """A stored name for people: "max_abs_diff" -> "max abs diff"."""
+    return key.replace("_", " ")
+
+
+def cell(v: Any, key: str | None = None) -> str:
+    """One value as table-cell text: numbers formatted with units, records as "name value; ...", never a repr."""
+    if _short(v):
+        return fmt.value(v, key)
+    if isinstance(v, dict):
+        return "; ".join(f"{label(str(k))} {cell(x, str(k))}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(cell(x, key) for x in v)
     return str(v)
 
 
-def _is_scalar(v: Any) -> bool:
-    return v is None or isinstance(v, (int, float, str, bool)) or (
-        isinstance(v, (list, tuple)) and len(v) <= 12 and all(isinstance(x, (int, float, str, bool)) for x in v))
+def _records(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(r, dict) for r in v)
 
 
-def _table(rows: list[dict[str, Any]], first: str | None = None) -> str:
-    """Rows of scalars as an HTML table; `first` names a leading column holding each row's key."""
-    keys = list(dict.fromkeys(k for r in rows for k in r if k != "_key"))
-    head = "".join(f"<th>{html.escape(k)}</th>" for k in ([first] if first is not None else []) + keys)
-    body = "".join(
-        "<tr>" + (f"<td>{html.escape(str(r['_key']))}</td>" if first is not None else "")
-        + "".join(f"<td>{html.escape(_fmt(r.get(k, '')))}</td>" for k in keys) + "</tr>" for r in rows)
-    return f"<table class='evidence'><tr>{head}</tr>{body}</table>"
+def table_block(title: str | None, rows: list[dict[str, Any]], first: str | None = None) -> dict[str, Any]:
+    """Rows of records as a table; `first` names a leading column holding each row's "_key"."""
+    columns = list(dict.fromkeys(k for r in rows for k in r if k != "_key"))
+    body = [([cell(r["_key"])] if first is not None else []) + [cell(r.get(c), c) if c in r else "" for c in columns]
+            for r in rows]
+    head = ([first] if first is not None else []) + [label(c) for c in columns]
+    return {"kind": "table", "title": title, "columns": head, "rows": body, "fold": len(rows) > FOLD_ROWS}
 
 
-def evidence_html(evidence: dict[str, Any]) -> str:
-    """The evidence for people: scalars as a key/value table, lists of records and records of records as
-    tables, anything deeper as indented JSON. results.json keeps all of it as data."""
-    scalars = {k: v for k, v in evidence.items() if _is_scalar(v)}
-    out = [_table([{"_key": k, "value": v} for k, v in scalars.items()], "measured")] if scalars else []
+def evidence_blocks(evidence: dict[str, Any], title: str | None = "measured") -> list[dict[str, Any]]:
+    """The evidence as blocks the template lays out: key/value tables, tables of records, folded long detail.
+
+    Short values gather in one key/value table; a list of records or a record of records becomes a table; a long
+    list is folded; anything nested deeper becomes a folded group of the same blocks. No JSON reaches the page.
+    """
+    short = [(label(k), cell(v, k)) for k, v in evidence.items() if _short(v)]
+    blocks: list[dict[str, Any]] = [{"kind": "kv", "title": title, "rows": short}] if short else []
     for k, v in evidence.items():
-        if k in scalars:
+        if _short(v):
             continue
-        title = f"<p class='key'>{html.escape(k)}</p>"
-        if isinstance(v, dict) and v and all(_is_scalar(x) for x in v.values()):
-            out.append(title + _table([{"_key": n, "value": x} for n, x in v.items()], ""))
-        elif isinstance(v, list) and v and all(isinstance(r, dict) and all(_is_scalar(x) for x in r.values())
-                                               for r in v):
-            out.append(title + _table(v))
-        elif isinstance(v, dict) and v and all(isinstance(r, dict) and all(_is_scalar(x) for x in r.values())
-                                               for r in v.values()):
-            out.append(title + _table([{"_key": n, **r} for n, r in v.items()], ""))
-        elif len(json.dumps(v)) <= 100:
-            out.append(title + f"<code>{html.escape(json.dumps(v))}</code>")
+        name = label(k)
+        if isinstance(v, dict) and v and all(_short(x) for x in v.values()):
+            rows = [(label(str(n)), cell(x, str(n))) for n, x in v.items()]
+            blocks.append({"kind": "kv", "title": name, "rows": rows})
+        elif _records(v):
+            blocks.append(table_block(name, v))
+        elif isinstance(v, dict) and v and all(isinstance(r, dict) for r in v.values()):
+            blocks.append(table_block(name, [{"_key": n, **r} for n, r in v.items()], ""))
+        elif isinstance(v, (list, tuple)) and all(_scalar(x) for x in v):
+            blocks.append({"kind": "list", "title": f"{name} ({len(v)} values)", "text": cell(v, k), "fold": True})
+        elif isinstance(v, dict):
+            blocks.append({"kind": "group", "title": name, "blocks": evidence_blocks(v, None), "fold": True})
         else:
-            out.append(title + f"<pre>{html.escape(json.dumps(v, indent=1))}</pre>")
-    return "".join(out)
+            blocks.append({"kind": "list", "title": name, "text": cell(v, k), "fold": len(v) > SHORT_LIST})
+    return blocks
+
+
+def claim_sort_key(claim: dict[str, Any], order: dict[str, int]) -> tuple[int, int]:
+    """Unexpected verdicts first, then SPEC order."""
+    return (claim["verdict"] == claim["expected"], order.get(claim["id"], 0))
+
+
+def _part_of(claim: dict[str, Any], part_ids: set[str]) -> str:
+    """Sweep claims ("sweep.NAME") belong to the part "sweep:NAME"."""
+    sweep = f"sweep:{claim['id'].split('.', 1)[-1]}"
+    return sweep if sweep in part_ids else claim["part"]
+
+
+def _figure(key: str, meta: dict[str, Any], out: Path) -> dict[str, Any]:
+    """A figure for the page, its PNG embedded; src is None when the file has gone (the page says so)."""
+    path = out / meta["png"]
+    src = f"data:image/png;base64,{base64.b64encode(path.read_bytes()).decode('ascii')}" if path.is_file() else None
+    return {"key": key, "caption": meta["caption"], "src": src, "png": meta["png"], "svg": meta["svg"]}
+
+
+def when(timestamp: str | None) -> str:
+    """An ISO timestamp as people write it: "2026-12-02T14:31:54+0000" -> "2026-12-02 14:31:54 +0000"."""
+    if not timestamp:
+        return "an earlier report"
+    date, _, rest = timestamp.partition("T")
+    clock, sign, zone = rest[:8], rest[8:9], rest[9:]
+    return f"{date} {clock} {sign}{zone}".strip() if rest else date
+
+
+def _ran_now(pid: str, rec: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Whether the part was run (or loaded from the cache) by the run that wrote the payload."""
+    if "parts_run" in payload:
+        return pid in payload["parts_run"]
+    return bool(rec.get("run") == payload["timestamp"])
+
+
+def _part_status(pid: str, rec: dict[str, Any], payload: dict[str, Any]) -> str:
+    """When and how a part's result was obtained, in words."""
+    if not _ran_now(pid, rec, payload):
+        return f"kept from the run of {when(rec.get('run'))} (not run this time)"
+    if pid in payload.get("cached_parts", ()) or rec.get("cached"):
+        return "from the cache (settings and code unchanged)"
+    budget = rec.get("budget_s")
+    spent = fmt.duration(rec.get("seconds") or 0.0)
+    return f"ran now in {spent}" + (f" (budget {fmt.duration(budget)})" if budget else "")
+
+
+def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
+    claims = payload["claims"]
+    order = {c["id"]: i for i, c in enumerate(claims)}
+    tables = payload.get("tables", {})
+    figures = payload.get("figures", {})
+    parts = payload["parts"]
+    part_ids = set(parts)
+    unexpected = [c["id"] for c in claims if c["verdict"] != c["expected"]]
+    shaped = []
+    for c in claims:
+        shaped.append({
+            **c,
+            "anchor": c["id"],
+            "verdict_class": VERDICT_CLASS.get(c["verdict"], "inconclusive"),
+            "expected_class": VERDICT_CLASS.get(c["expected"], "inconclusive"),
+            "kind_class": KIND_CLASS.get(c["kind"], "demo"),
+            "as_expected": c["verdict"] == c["expected"],
+            "source_name": c["cite"] if c["source"] == "paper" and c.get("cite") else SOURCE_NAME.get(c["source"]),
+            "scale_text": "; ".join(f"{label(k)}: {cell(v, k)}" for k, v in (c.get("scale") or {}).items()),
+            "evidence_blocks": evidence_blocks(c.get("evidence") or {}),
+            "tables": [table_block(label(name.partition("#")[2]) or None, rows) for name, rows in tables.items()
+                       if name.partition("#")[0] == c["id"] and rows],
+            "figures": [_figure(k, figures[k], out) for k in c.get("figures", ()) if k in figures],
+            "section": _part_of(c, part_ids),
+        })
+    steppers = [{"key": k, **v, "title": k,
+                 "description": v["net"].get("description", "")} for k, v in payload.get("steppers", {}).items()]
+    sections = []
+    for pid, rec in parts.items():
+        sections.append({"id": pid, "title": rec.get("title", pid), "status": _part_status(pid, rec, payload),
+                         "claims": [c for c in shaped if c["section"] == pid],
+                         "steppers": [s for s in steppers if s.get("part") == pid]})
+    # Claims of parts without a record (should not happen) still get a section, so nothing is dropped.
+    orphans = [c for c in shaped if c["section"] not in part_ids]
+    if orphans:
+        sections.append({"id": "other", "title": "Other claims", "status": "", "claims": orphans, "steppers": []})
+    versions = payload.get("versions", {})
+    return {
+        "payload": payload,
+        "summary_rows": sorted(shaped, key=lambda c: claim_sort_key(c, order)),
+        "as_expected": len(claims) - len(unexpected),
+        "unexpected": unexpected,
+        "sections": sections,
+        "versions": versions,
+        "commit": versions.get("git_commit"),
+        "machine": payload.get("machine", {}),
+        "part_rows": [{"id": pid, "title": rec.get("title", pid), "status": _part_status(pid, rec, payload),
+                       "scale": rec.get("scale", payload.get("scale"))} for pid, rec in parts.items()],
+        "cached": payload.get("cached_parts", []),
+        "kept": [pid for pid, rec in parts.items() if not _ran_now(pid, rec, payload)],
+        "computed": [f"{pid} ({fmt.duration(rec.get('seconds') or 0.0)})" for pid, rec in parts.items()
+                     if _ran_now(pid, rec, payload) and pid not in payload.get("cached_parts", ())],
+        "n_steppers": len(steppers),
+    }
+
+
+def _static(name: str) -> Markup:
+    """A CSS or JavaScript file of the templates folder, inlined verbatim."""
+    text = (resources.files("rnnlab.report") / "templates" / name).read_text(encoding="utf-8")
+    if "</" + ("style" if name.endswith(".css") else "script") in text.lower():
+        raise ValueError(f"{name} would close its own element early")
+    return Markup(text)
+
+
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("rnnlab.report", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["math"] = typeset
+    env.filters["value"] = fmt.value
+    env.filters["duration"] = fmt.duration
+    env.filters["label"] = label
+    env.filters["when"] = when
+    return env
 
 
 def render(payload: dict[str, Any], out: Path) -> str:
     """The page for a results.json payload; figures are read from out/figures and embedded."""
-    e = html.escape
-    claims = payload["claims"]
-    expected = payload["summary"]["as_expected"]
-    rows = "".join(
-        f"<tr><td class='id'>{e(c['id'])}</td><td>{e(c['kind'])}</td><td><span class='verdict "
-        f"{'holds' if c['verdict'] == c['expected'] else 'fails'}'>{e(c['verdict'])}</span></td>"
-        f"<td>{e(c['key'])}</td></tr>" for c in claims
-    )
-    body = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        "<title>rnnlab report</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>rnnlab report</h1>",
-        f"<p>{expected} of {len(claims)} verdicts as expected. Scale <code>{e(str(payload['scale']))}</code>, "
-        f"torch {e(str(payload['versions'].get('torch')))}, written {e(str(payload['timestamp']))}.</p>",
-        f"<table class='summary'>{rows}</table>",
-    ]
-    for pid, rec in payload["parts"].items():
-        body.append(f"<h2 id='{e(pid)}'>{e(rec['title'])}</h2>")
-        for c in (c for c in claims if c["part"] == pid or f"sweep:{c['id'].split('.', 1)[-1]}" == pid):
-            body.append(f"<div class='claim' id='{e(c['id'])}'>")
-            body.append(f"<div><span class='id'>{e(c['id'])}</span><span class='verdict'>{e(c['verdict'])}</span>"
-                        f"</div><p>{e(c['claim'])}</p><p>{e(c['criterion'])}</p>")
-            body.append(evidence_html(c["evidence"]))
-            for key in c["figures"]:
-                fig = payload["figures"][key]
-                data = base64.b64encode((out / fig["png"]).read_bytes()).decode("ascii")
-                body.append(f"<figure><img alt='{e(key)}' src='data:image/png;base64,{data}'>"
-                            f"<figcaption>{e(fig['caption'])}</figcaption></figure>")
-            body.append(f"<p>Reproduce: <code>{e(c['reproduce'])}</code></p></div>")
-    body.append("</body></html>")
-    return "\n".join(body)
+    template = environment().get_template("page.html.j2")
+    return template.render(**_view(payload, Path(out)), css=_static("page.css"), script=_static("stepper.js"))

@@ -12,7 +12,7 @@ import click
 from rnnlab.cli.common import emit_json
 from rnnlab.cli.exact import load_net
 from rnnlab.exact.alternating_check import DEFAULT_MAX_LEN as DEFAULT_MAX_LEN_ALTERNATING
-from rnnlab.exact.alternating_check import check_alternating, check_gradients, check_output
+from rnnlab.exact.alternating_check import check_alternating, check_gradients, check_output, check_parity
 from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.compiler import ACTIVATIONS, compile_dfa
 from rnnlab.exact.compiler_check import CompilerCheckConfig, check_compiler
@@ -47,12 +47,14 @@ def _interval_dict(proof: Proof) -> dict[str, Any] | None:
 def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
     n = DEFAULT_MAX_LEN_ALTERNATING if max_len is None else max_len
     check, output, grads = check_alternating(net, n), check_output(net, n), check_gradients(net, n)
+    parity = check_parity(net, n)  # what it is not: no verdict, a number to read
     holds = check.holds and output.holds and grads.holds
     if as_json:
         emit_json({"net": net.name, "holds": holds, "states_explored": check.sequences,
                    "counterexample": check.counterexample, "check": "closed form vs simulation",
                    **{k: v for k, v in check.to_dict().items() if k not in ("holds", "counterexample")},
-                   "closed_form_holds": check.holds, "output": output.to_dict(), "gradients": grads.to_dict()})
+                   "closed_form_holds": check.holds, "output": output.to_dict(), "gradients": grads.to_dict(),
+                   "parity": parity.to_dict()})
         return 0 if holds else 1
     click.echo(f"{net.name}: not a finite machine (real-valued state); closed form "
                "h_T = (-1)^T h_0 + sum_i (-1)^(T-i) x_i vs simulation")
@@ -65,7 +67,7 @@ def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
     click.echo(f"  output: the sign of the alternating sum at every step "
                + ("(y > 1/2, = 1/2, < 1/2 as S > 0, = 0, < 0)" if output.holds else
                   f"FAILS {output.sign_violations} times, first {output.first_violation}")
-               + f"; differs from the parity {output.parity_disagreements} times")
+               + f"; differs from the parity at {parity.disagreements} of {parity.decisions} steps")
     click.echo(f"  gradients (autograd, all {grads.inputs} inputs of length {grads.T}): "
                + (f"dh_T/dx_i = (-1)^(T-i) exactly, dy_T/dx_i = 10 sigmoid'(10 h_T) (-1)^(T-i) within "
                   f"{grads.dy_max_rel_error:.2g} (relative)" if grads.holds else

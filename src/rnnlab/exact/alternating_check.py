@@ -151,8 +151,6 @@ class OutputCheck:
     first_violation: dict[str, Any] | None  # {"input": bits, "S": S_t, "y": y_t} at the first bad step
     min_y_sum_at_least_1: float | None  # smallest y where S >= 1 (sigmoid(10) ~ 0.99995 for the S1 net)
     max_y_sum_at_most_minus_1: float | None  # largest y where S <= -1
-    parity_disagreements: int  # pairs where [y > 1/2] differs from the parity of x_1..x_t
-    parity_example: dict[str, Any] | None  # the first such input: {"input", "parity", "y"}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -164,13 +162,12 @@ def _bits(x: Tensor) -> str:
 
 def check_output(net: Net, max_len: int = DEFAULT_MAX_LEN) -> OutputCheck:
     """What y computes on binary inputs: the sign of the alternating sum S_t, computed with integers (numpy,
-    independent of the closed form), and how often its decision differs from the parity of the input."""
+    independent of the closed form)."""
     _require_shape(net)
     _check_len(max_len)
     h0, N, total = net.layers[0].h0[0], max_len, 1 << max_len
-    pos = zero = neg = bad = parity_bad = 0
+    pos = zero = neg = bad = 0
     first: dict[str, Any] | None = None
-    example: dict[str, Any] | None = None
     lo_pos, hi_neg = float("inf"), float("-inf")
     sign = (-1) ** np.arange(1, N + 1)  # (-1)^t
     for start in range(0, total, CHUNK):
@@ -188,14 +185,39 @@ def check_output(net: Net, max_len: int = DEFAULT_MAX_LEN) -> OutputCheck:
             lo_pos = min(lo_pos, float(y[S >= 1].min()))
         if (S <= -1).any():
             hi_neg = max(hi_neg, float(y[S <= -1].max()))
-        parity = np.cumsum(xi, axis=1) % 2
+    return OutputCheck(bad == 0, N, h0, pos, zero, neg, bad, first, lo_pos if lo_pos < float("inf") else None,
+                       hi_neg if hi_neg > float("-inf") else None)
+
+
+@dataclass(frozen=True)
+class ParityCheck:
+    """How often a net's decision [y_t > 1/2] differs from the parity of x_1..x_t (any one-input net)."""
+
+    max_len: int  # every binary input of length 1..max_len
+    decisions: int  # (input, step) pairs compared
+    disagreements: int  # pairs where the decision is not the parity
+    example: dict[str, Any] | None  # the first such input: {"input", "parity", "y"}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_parity(net: Net, max_len: int = DEFAULT_MAX_LEN) -> ParityCheck:
+    """Count the (input, step) pairs where the net's thresholded output is not the parity of the bits read."""
+    if net.n_inputs != 1 or net.layers[-1].size != 1:
+        raise ValueError(f"net {net.name!r} must read one sequence and have one output")
+    _check_len(max_len)
+    N, total, bad, example = max_len, 1 << max_len, 0, None
+    for start in range(0, total, CHUNK):
+        x = _all_binary(N, start, min(total, start + CHUNK))  # (B, N)
+        y = net.run(x.unsqueeze(-1)).y[..., 0].numpy()  # (B, N)
+        parity = np.cumsum(x.numpy().astype(np.int64), axis=1) % 2
         off = (y > 0.5).astype(np.int64) != parity
-        parity_bad += int(off.sum())
+        bad += int(off.sum())
         if example is None and off.any():
             r, t = (int(v[0]) for v in np.nonzero(off))
             example = {"input": _bits(x[r, :t + 1]), "parity": int(parity[r, t]), "y": float(y[r, t])}
-    return OutputCheck(bad == 0, N, h0, pos, zero, neg, bad, first, lo_pos if lo_pos < float("inf") else None,
-                       hi_neg if hi_neg > float("-inf") else None, parity_bad, example)
+    return ParityCheck(N, total * N, bad, example)
 
 
 # --- gradients ----------------------------------------------------------------------------------------

@@ -30,8 +30,9 @@ def test_report_rows_verdicts_and_cache(tmp_path: Path) -> None:
 def test_report_s1_has_embedded_figure(tmp_path: Path) -> None:
     rep = build_report(tmp_path, "quick", only=["S1"])
     assert {c.id: c.verdict for c in rep.claims} == {
-        "S1.closed-form": "holds", "S1.not-parity": "holds", "S1.gradients": "holds"}
+        "S1.closed-form": "holds", "S1.sign-test": "holds", "S1.not-parity": "holds", "S1.gradients": "holds"}
     assert "data:image/png;base64," in rep.html_path.read_text()
+    assert (tmp_path / "configs" / "S1.toml").exists() and (tmp_path / "figures" / "s1-sign.svg").exists()
 
 
 def test_report_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

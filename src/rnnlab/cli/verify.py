@@ -22,7 +22,6 @@ from rnnlab.exact.oracles import DEFAULT_MAX_LEN, FLOAT_BITS, two_oracles
 from rnnlab.exact.verifier import Proof, prove
 
 
-
 def _cex_table(cex: Counterexample) -> list[str]:
     """The counterexample aligned step by step; the last step is where the net and the spec part."""
     two = cex.input2 is not None
@@ -64,7 +63,7 @@ def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
     else:
         c = check.counterexample or {}
         click.echo(f"  DIFFER on input {c.get('input')}: closed form {c.get('expected')}, simulation {c.get('got')}")
-    click.echo(f"  output: the sign of the alternating sum at every step "
+    click.echo("  output: the sign of the alternating sum at every step "
                + ("(y > 1/2, = 1/2, < 1/2 as S > 0, = 0, < 0)" if output.holds else
                   f"FAILS {output.sign_violations} times, first {output.first_violation}")
                + f"; differs from the parity at {parity.disagreements} of {parity.decisions} steps")
@@ -116,8 +115,9 @@ def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | 
             for line in _cex_table(proof.counterexample):
                 click.echo(line)
         if ex is not None:
-            what = "holds" if ex.holds else f"fails, shortest input {ex.counterexample.input!r}" + (
-                f" / {ex.counterexample.input2!r}" if ex.counterexample.input2 is not None else "")
+            cex = ex.counterexample
+            what = "holds" if ex.holds or cex is None else f"fails, shortest input {cex.input!r}" + (
+                f" / {cex.input2!r}" if cex.input2 is not None else "")
             click.echo(f"  exhaustive check ({ex.method}, every input of length 1..{ex.max_len}, "
                        f"{ex.sequence_steps} sequence-steps): {what}")
     if bug is not None:

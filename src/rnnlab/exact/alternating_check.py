@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnlab.exact.net import Net
 from rnnlab.exact import sheet
+from rnnlab.exact.net import Net
 
 ClosedForm = Callable[[Tensor, float], Tensor]  # (x (B, T), h0) -> h_T (B,)
 

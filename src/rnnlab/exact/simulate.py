@@ -131,7 +131,6 @@ def simulate_long(net: Net, spec: Automaton | None = None, length: int = 1000, i
         wrong = y != want
     first = None
     if wrong.any():
-        steps = wrong.any(axis=0).nonzero()[0]
-        t = int(steps[0])
-        first = {"input": int(wrong[:, t].nonzero()[0][0]), "step": t + 1}
+        t = int(np.flatnonzero(wrong.any(axis=0))[0])
+        first = {"input": int(np.flatnonzero(wrong[:, t])[0]), "step": t + 1}
     return LongRun(not wrong.any(), dtype, inputs, length, seed, int(wrong.sum()), first, deviation)

@@ -8,10 +8,9 @@ command's --json output carries the evidence's numbers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import math
 
 import torch
 from matplotlib.ticker import FuncFormatter, NullFormatter, ScalarFormatter
@@ -301,7 +300,8 @@ S8_EQUALITY = ClaimSpec(
 S8_AS_WRITTEN = ClaimSpec(
     "S8.as-written", "The sheet's $y(1) = f(v \\cdot h(1) + c)$ with the same $c = -1.5$ as later steps is correct",
     source="sheet", source_says=HOLDS, expected=FAILS,
-    expected_because="with $c = -1.5$ at $t = 1$, $v \\cdot h(1) \\le 1$ gives $y(1) = 0$ even when the first bits match",
+    expected_because="with $c = -1.5$ at $t = 1$, $v \\cdot h(1) \\le 1$ gives $y(1) = 0$ even when the first "
+                     "bits match",
     criterion=PROOF_CRITERION, judge=_proved)
 S8_CARRY = ClaimSpec(
     "S8.carry", "With $v = [-1, 1]$, $r = 1$, $c = c_0 = -0.5$ the same hidden layer computes the carry bit",

@@ -109,10 +109,10 @@ class CompiledCheck:
 
     def row(self) -> dict[str, Any]:
         """One table row: the columns a reader needs (no blanks: every column applies to every row)."""
-        row: dict[str, Any] = {"automaton": self.name, "states": self.states, "symbols": self.symbols,
-                               "units": self.units}
+        row: dict[str, Any] = {"automaton": self.name, "states": self.states}
         if self.activation == "step":
-            row.update(proved=self.proved, exhaustive_len=self.exhaustive_len, exhaustive_holds=self.exhaustive_holds)
+            row.update(units=self.units, proved=self.proved, exhaustive_len=self.exhaustive_len,
+                       exhaustive_holds=self.exhaustive_holds)
         else:
             row.update(gain_H=self.gain, eps=self.eps, proved=self.proved)
             for r in self.runs:

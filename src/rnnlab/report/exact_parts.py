@@ -130,7 +130,7 @@ S1_SIGN = ClaimSpec(
     judge=_all_hold)
 S1_NOT_PARITY = ClaimSpec(
     "S1.not-parity", "It is not a parity detector",
-    source="sheet", source_says=HOLDS, expected=HOLDS,
+    source="demonstration", source_says=HOLDS, expected=HOLDS,
     criterion=r"Over every binary input up to the stated length, the decision $[y_t > 1/2]$ differs from the parity "
               r"of $x_1..x_t$ at least once (a parity detector gives 0 disagreements)",
     judge=lambda ev: verdict_of(ev["disagreements"] > 0))
@@ -414,7 +414,7 @@ S9_THRESHOLD = ClaimSpec(
 S9_SIGMOID = ClaimSpec(
     "S9.compiler-sigmoid", r"Any DFA compiles to a $\sigma(H z)$ RNN whose gain H is provably safe: rounded, it "
                            r"equals the DFA for inputs of every length",
-    source="paper", source_says=HOLDS, expected=HOLDS,
+    source="demonstration", source_says=HOLDS, expected=HOLDS,
     cite="Omlin & Giles 1996, Constructing deterministic finite-state automata in recurrent neural networks, "
          "JACM 43(6)",
     criterion=r"For every listed automaton: the interval proof holds at the compiler's H, and, independently, a "

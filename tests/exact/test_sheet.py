@@ -164,6 +164,8 @@ def test_check_gradients_holds_and_catches_small_weight_errors(h0: float) -> Non
     assert not check_gradients(leaky, T=8).holds
     other_gain = replace(net, layers=(h, replace(y, act=sigmoid(10.001))))  # dy off by 1e-4 relative
     assert not check_gradients(other_gain, T=8).holds
+    with pytest.raises(ValueError, match="T must be between 1 and 16"):
+        check_gradients(net, T=17)
 
 
 def test_check_adder_against_python_integers() -> None:

@@ -12,7 +12,13 @@ import click
 from rnnlab.cli.common import emit_json
 from rnnlab.cli.exact import load_net
 from rnnlab.exact.alternating_check import DEFAULT_MAX_LEN as DEFAULT_MAX_LEN_ALTERNATING
-from rnnlab.exact.alternating_check import check_alternating, check_gradients, check_output, check_parity
+from rnnlab.exact.alternating_check import (
+    GRAD_MAX_LEN,
+    check_alternating,
+    check_gradients,
+    check_output,
+    check_parity,
+)
 from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.compiler import ACTIVATIONS, compile_dfa
 from rnnlab.exact.compiler_check import CompilerCheckConfig, check_compiler
@@ -45,7 +51,7 @@ def _interval_dict(proof: Proof) -> dict[str, Any] | None:
 
 def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
     n = DEFAULT_MAX_LEN_ALTERNATING if max_len is None else max_len
-    check, output, grads = check_alternating(net, n), check_output(net, n), check_gradients(net, n)
+    check, output, grads = check_alternating(net, n), check_output(net, n), check_gradients(net, min(n, GRAD_MAX_LEN))
     parity = check_parity(net, n)  # what it is not: no verdict, a number to read
     holds = check.holds and output.holds and grads.holds
     if as_json:

@@ -34,6 +34,7 @@ ClosedForm = Callable[[Tensor, float], Tensor]  # (x (B, T), h0) -> h_T (B,)
 MAX_LEN = 20  # 2^20 binary inputs at most
 DEFAULT_MAX_LEN = 16  # what `rnnlab verify alternating` checks by default
 DEFAULT_REAL = 1000  # random real inputs
+GRAD_MAX_LEN = 16  # autograd holds the graph of all 2^T inputs at once
 GRAD_RTOL = 1e-9  # dy/dx: autograd and the formula round differently, by a few ulps
 CHUNK = 1 << 14  # inputs simulated per batch
 RTOL = 1e-9  # real inputs: the recurrence and the closed form sum in different orders
@@ -254,7 +255,8 @@ def check_gradients(net: Net, T: int = 10, rtol: float = GRAD_RTOL, closed_form:
     there the claim is the saturation itself, |dy/dx_i| <= 10 sigmoid'(10), which is what is checked.
     """
     _require_shape(net)
-    _check_len(T)
+    if not 1 <= T <= GRAD_MAX_LEN:
+        raise ValueError(f"T must be between 1 and {GRAD_MAX_LEN} (2^T inputs in one backward pass), got {T}")
     form = _closed(closed_form)
     h0 = net.layers[0].h0[0]
     x = _all_binary(T, 0, 1 << T).requires_grad_(True)  # (B, T); rows are independent, so one backward

@@ -3,15 +3,16 @@
 import itertools
 import json
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 from rnnlab.cli.main import main
-from rnnlab.exact import alternating_check
-from rnnlab.exact.alternating_check import check_alternating
-from rnnlab.exact.sheet import add_numbers, alternating_closed_form, bits_tensor, get_net
+from rnnlab.core.activations import sigmoid
+from rnnlab.exact.alternating_check import check_alternating, check_gradients, check_output, check_parity
+from rnnlab.exact.sheet import add_numbers, alternating_closed_form, bits_tensor, check_adder, get_net
 
 
 def all_inputs(T: int, n: int = 1) -> torch.Tensor:
@@ -94,7 +95,7 @@ def test_gradients_unit_in_h_and_saturating_in_y(bits: str) -> None:
         assert dy.abs().max() <= 10 * torch.sigmoid(torch.tensor(10.0)) * (1 - torch.sigmoid(torch.tensor(10.0)))
 
 
-def test_check_alternating_holds_and_catches_a_wrong_closed_form(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_alternating_holds_and_catches_a_wrong_closed_form() -> None:
     net = get_net("alternating")
     ok = check_alternating(net, max_len=10, n_real=50)
     assert ok.holds and ok.binary_sequences == 2**11 - 2 and ok.real_sequences == 50
@@ -104,15 +105,74 @@ def test_check_alternating_holds_and_catches_a_wrong_closed_form(monkeypatch: py
         h = alternating_closed_form(x, h0)
         return h + (x.sum(dim=-1) == 3).to(h.dtype)  # off by one whenever three 1s were read
 
-    monkeypatch.setattr(alternating_check, "alternating_closed_form", wrong)
-    bad = check_alternating(net, max_len=6, n_real=0)
+    bad = check_alternating(net, max_len=6, n_real=0, closed_form=wrong)
     assert not bad.holds and bad.counterexample is not None
     assert bad.counterexample["input"] == "000111"  # lexicographically first input reaching three 1s
+
+
+def test_check_alternating_catches_wrong_weights_and_a_missing_sign_on_h0() -> None:
+    net = get_net("alternating")
+    h = net.layers[0]
+    plain_sum = replace(net, layers=(replace(h, W=((1.0,),)), net.layers[1]))  # h_t = h_{t-1} + x_t
+    assert not check_alternating(plain_sum, max_len=4, n_real=0).holds
+
+    def h0_unsigned(x: torch.Tensor, h0: float = 0.0) -> torch.Tensor:  # h_0 in place of (-1)^T h_0
+        return alternating_closed_form(x, 0.0) + h0
+
+    assert check_alternating(net, max_len=6, closed_form=h0_unsigned).holds  # h_0 = 0 cannot tell them apart
+    bad = check_alternating(net.with_h0(1.0), max_len=6, closed_form=h0_unsigned)
+    assert not bad.holds and bad.counterexample is not None and bad.counterexample["input"] == "0"
 
 
 def test_check_alternating_rejects_other_nets() -> None:
     with pytest.raises(ValueError, match="not the S1 alternating-sum net"):
         check_alternating(get_net("carry"))
+
+
+@pytest.mark.parametrize("h0", [0.0, 1.0, -3.0])
+def test_check_output_is_the_integer_sign_test(h0: float) -> None:
+    net = get_net("alternating").with_h0(h0)
+    out = check_output(net, max_len=10)
+    assert out.holds and out.sign_violations == 0
+    assert out.positive + out.zero + out.negative == 2**10 * 10 and out.zero > 0
+    assert out.min_y_sum_at_least_1 == pytest.approx(float(torch.sigmoid(torch.tensor(10.0))))
+    # a bias on y moves y off 1/2 where the sum is 0
+    y = net.layers[1]
+    biased = replace(net, layers=(net.layers[0], replace(y, b=(0.01,))))
+    bad = check_output(biased, max_len=6)
+    assert not bad.holds and bad.first_violation is not None and bad.first_violation["S"] == 0
+
+
+def test_check_parity_counts_against_a_brute_force_oracle() -> None:
+    net = get_net("alternating")
+    got = check_parity(net, max_len=6)
+    x = all_inputs(6)[..., 0]
+    y = net.run(x.unsqueeze(-1)).y[..., 0]
+    parity = torch.cumsum(x, dim=1) % 2
+    assert got.disagreements == int(((y > 0.5).double() != parity).sum()) > 0
+    assert got.decisions == 64 * 6
+
+
+@pytest.mark.parametrize("h0", [0.0, 1.0, -3.0])
+def test_check_gradients_holds_and_catches_small_weight_errors(h0: float) -> None:
+    net = get_net("alternating").with_h0(h0)
+    ok = check_gradients(net, T=8)
+    assert ok.holds and ok.dh_max_abs_error == 0 and ok.dy_max_rel_error < 1e-11
+    assert ok.resolved_inputs + ok.saturated_inputs >= ok.inputs and ok.max_abs_dy == pytest.approx(2.5)
+    h, y = net.layers
+    leaky = replace(net, layers=(replace(h, W=((-0.999,),)), y))  # |W| < 1: dh/dx decays
+    assert not check_gradients(leaky, T=8).holds
+    other_gain = replace(net, layers=(h, replace(y, act=sigmoid(10.001))))  # dy off by 1e-4 relative
+    assert not check_gradients(other_gain, T=8).holds
+    with pytest.raises(ValueError, match="T must be between 1 and 16"):
+        check_gradients(net, T=17)
+
+
+def test_check_adder_against_python_integers() -> None:
+    ok = check_adder(200, additions=4, seed=1)
+    assert ok.holds and ok.wrong_sums == 0 and ok.additions == 4
+    bad = check_adder(200, additions=4, seed=1, add=lambda a, b: a ^ b)  # no carries
+    assert not bad.holds and bad.first_wrong is not None
 
 
 # --- S7 ---------------------------------------------------------------------------------------------

@@ -38,6 +38,38 @@ def test_sheet_example_flips_on_wrong_weights() -> None:
 
 
 def test_adder_long_flips_on_a_wrong_adder() -> None:
-    assert ep.S8_ADDER_LONG.judge(ep.measure_adder_long(add_numbers, 64, 3, 0)) == HOLDS
-    off_by_one = ep.measure_adder_long(lambda a, b: add_numbers(a, b) ^ (1 << 63), 64, 3, 0)
+    assert ep.S8_ADDER_LONG.judge(ep.measure_adder_long(64, 3, 0)) == HOLDS
+    off_by_one = ep.measure_adder_long(64, 3, 0, lambda a, b: add_numbers(a, b) ^ (1 << 63))
     assert ep.S8_ADDER_LONG.judge(off_by_one) == FAILS
+    wrong_net = _bias_shift(get_net("adder"), 2, 1.0)  # the sum bit's threshold moved: wrong weights
+    assert ep.S8_ADDER_LONG.judge(ep.measure_adder_long(64, 3, 0, lambda a, b: add_numbers(a, b, wrong_net))) == FAILS
+
+
+def test_traces_show_the_sheets_example_and_its_slips() -> None:
+    sheet = ep.s7("quick").tables
+    rows = sheet["S7.sheet-example#trace"]
+    assert [r["t"] for r in rows] == list(range(1, 9))
+    assert "".join(str(r["x"]) for r in rows) == "11110100"
+    assert [r["y"] for r in rows] == [r["expected"] for r in rows] == [1, 1, 1, 1, 0, 0, 0, 0]
+    from_zero = sheet["S7.h0-zero#trace"]
+    assert from_zero[0]["y"] == 0 and from_zero[0]["expected"] == 1  # the slip, at step 1
+    s8 = ep.s8("quick")
+    written = s8.tables["S8.as-written#trace"]
+    assert written[0]["x1"] == written[0]["x2"] and written[0]["y"] == 0 and written[0]["expected"] == 1
+    adder = s8.tables["S8.adder#trace"]
+    assert sum(r["y"] << i for i, r in enumerate(adder)) == 11 + 7
+    assert all(r["y"] == r["expected"] for r in s8.tables["S8.equality#trace"])
+
+
+def test_steppers_are_json_and_runnable() -> None:
+    import json
+
+    from rnnlab.exact.net import Net
+
+    steppers = {**ep.s7("quick").steppers, **ep.s8("quick").steppers}
+    assert set(steppers) == {"all-ones", "all-ones-from-zero", "equality", "equality-as-written", "carry", "adder"}
+    for key, st in steppers.items():
+        st = json.loads(json.dumps(st))
+        net = Net.from_dict(st["net"])
+        assert net.name == key and st["spec"] is not None
+        assert (st["input2"] is None) == (net.n_inputs == 1) and len(st["input"]) >= 5

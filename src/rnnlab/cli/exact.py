@@ -8,7 +8,7 @@ import click
 
 from rnnlab.cli.common import emit_json, parse_bits
 from rnnlab.exact.net import Net
-from rnnlab.exact.sheet import NETS, bits_tensor, get_net
+from rnnlab.exact.sheet import NETS, bits_tensor, check_adder, get_net
 
 
 def load_net(name_or_path: str, h0: str | None = None) -> Net:
@@ -86,4 +86,27 @@ def run_net(net_name: str, input1: str, input2: str | None, h0: str | None, as_j
         click.echo(f"{t + 1:<2} {xs:<{len(head) - 3}}  {hs:<20} {', '.join(_fmt(v) for v in y[t])}")
 
 
-COMMANDS = [nets, run_net]
+@click.command("add")
+@click.option("--bits", type=click.IntRange(min=1), required=True, metavar="N", help="Bits per random number.")
+@click.option("--additions", type=click.IntRange(min=1), default=3, show_default=True, metavar="K",
+              help="Random pairs to add.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random numbers.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"holds", "bits", "additions", "wrong_sums", ...}.')
+def add(bits: int, additions: int, seed: int, as_json: bool) -> int:
+    """Add K pairs of random N-bit numbers with the serial adder net (S8, one bit per step, least significant
+    first) and compare each sum with Python's integers. Exit 0 when every sum is exact, 1 otherwise.
+
+    \b
+    Example:
+      rnnlab add --bits 1000 --additions 3
+    """
+    check = check_adder(bits, additions, seed)
+    if as_json:
+        emit_json(check.to_dict())
+    else:
+        click.echo(f"adder net: {additions - check.wrong_sums}/{additions} sums of random {bits}-bit numbers equal "
+                   f"Python's a + b (seed {seed})" + ("" if check.holds else f"; first wrong: {check.first_wrong}"))
+    return 0 if check.holds else 1
+
+
+COMMANDS = [nets, run_net, add]

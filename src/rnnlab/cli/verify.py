@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -10,16 +11,21 @@ import click
 
 from rnnlab.cli.common import emit_json
 from rnnlab.cli.exact import load_net
-from rnnlab.exact.alternating_check import check_alternating
+from rnnlab.exact.alternating_check import DEFAULT_MAX_LEN as DEFAULT_MAX_LEN_ALTERNATING
+from rnnlab.exact.alternating_check import (
+    GRAD_MAX_LEN,
+    check_alternating,
+    check_gradients,
+    check_output,
+    check_parity,
+)
 from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.compiler import ACTIVATIONS, compile_dfa
+from rnnlab.exact.compiler_check import CompilerCheckConfig, check_compiler
 from rnnlab.exact.counterexample import Counterexample
 from rnnlab.exact.net import Net
+from rnnlab.exact.oracles import DEFAULT_MAX_LEN, FLOAT_BITS, two_oracles
 from rnnlab.exact.verifier import Proof, prove
-
-DEFAULT_MAX_LEN = 12  # exhaustive second oracle for finite machines
-DEFAULT_MAX_LEN_ALTERNATING = 16
-FLOAT_BITS = 16  # nets simulated in floats (sigmoid): default max_len keeps 2^16 inputs at most
 
 
 def _cex_table(cex: Counterexample) -> list[str]:
@@ -33,34 +39,6 @@ def _cex_table(cex: Counterexample) -> list[str]:
     return lines
 
 
-def _exhaustive(net: Net, spec: Automaton, max_len: int | None) -> Any:
-    """The second oracle (every input up to max_len); imported here so that `prove` never depends on it."""
-    from rnnlab.exact.exhaustive import exhaustive_check
-
-    if max_len is None:
-        max_len = DEFAULT_MAX_LEN if net.is_binary else min(DEFAULT_MAX_LEN, FLOAT_BITS // net.n_inputs)
-    return exhaustive_check(net, spec, max_len) if max_len > 0 else None
-
-
-def _disagreement(proof: Proof, ex: Any) -> str | None:
-    """Both oracles answer the same question up to ex.max_len; any difference is a bug in one of them."""
-    if ex is None:
-        return None
-    if proof.holds and not ex.holds:
-        return f"the proof holds but the exhaustive check fails on input {ex.counterexample.input!r}"
-    cex = proof.counterexample
-    shortest = proof.interval is None or proof.interval.eps is not None  # an unproved sigmoid net's may not be
-    if cex is None or not shortest:
-        return None
-    n = len(cex.input)
-    if n <= ex.max_len and ex.holds:
-        return f"the proof fails on input {cex.input!r} (length {n}) but the exhaustive check passes up to {ex.max_len}"
-    if not ex.holds and len(ex.counterexample.input) != n:
-        return (f"shortest counterexamples differ in length: proof {n}, exhaustive "
-                f"{len(ex.counterexample.input)}")
-    return None
-
-
 def _interval_dict(proof: Proof) -> dict[str, Any] | None:
     if proof.interval is None:
         return None
@@ -72,22 +50,34 @@ def _interval_dict(proof: Proof) -> dict[str, Any] | None:
 
 
 def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
-    check = check_alternating(net, DEFAULT_MAX_LEN_ALTERNATING if max_len is None else max_len)
+    n = DEFAULT_MAX_LEN_ALTERNATING if max_len is None else max_len
+    check, output, grads = check_alternating(net, n), check_output(net, n), check_gradients(net, min(n, GRAD_MAX_LEN))
+    parity = check_parity(net, n)  # what it is not: no verdict, a number to read
+    holds = check.holds and output.holds and grads.holds
     if as_json:
-        emit_json({"net": net.name, "holds": check.holds, "states_explored": check.sequences,
+        emit_json({"net": net.name, "holds": holds, "states_explored": check.sequences,
                    "counterexample": check.counterexample, "check": "closed form vs simulation",
-                   **{k: v for k, v in check.to_dict().items() if k not in ("holds", "counterexample")}})
+                   **{k: v for k, v in check.to_dict().items() if k not in ("holds", "counterexample")},
+                   "closed_form_holds": check.holds, "output": output.to_dict(), "gradients": grads.to_dict(),
+                   "parity": parity.to_dict()})
+        return 0 if holds else 1
+    click.echo(f"{net.name}: not a finite machine (real-valued state); closed form "
+               "h_T = (-1)^T h_0 + sum_i (-1)^(T-i) x_i vs simulation")
+    if check.holds:
+        click.echo(f"  agree on all {check.binary_sequences} binary inputs of length 1..{check.max_len} (exactly) "
+                   f"and {check.real_sequences} random real inputs (max |error| {check.max_abs_error:.3g})")
     else:
-        click.echo(f"{net.name}: not a finite machine (real-valued state); closed form "
-                   "h_T = (-1)^T h_0 + sum_i (-1)^(T-i) x_i vs simulation")
-        if check.holds:
-            click.echo(f"  agree on all {check.binary_sequences} binary inputs of length 1..{check.max_len} (exactly) "
-                       f"and {check.real_sequences} random real inputs (max |error| {check.max_abs_error:.3g})")
-        else:
-            c = check.counterexample or {}
-            click.echo(f"  DIFFER on input {c.get('input')}: closed form {c.get('expected')}, "
-                       f"simulation {c.get('got')}")
-    return 0 if check.holds else 1
+        c = check.counterexample or {}
+        click.echo(f"  DIFFER on input {c.get('input')}: closed form {c.get('expected')}, simulation {c.get('got')}")
+    click.echo("  output: the sign of the alternating sum at every step "
+               + ("(y > 1/2, = 1/2, < 1/2 as S > 0, = 0, < 0)" if output.holds else
+                  f"FAILS {output.sign_violations} times, first {output.first_violation}")
+               + f"; differs from the parity at {parity.disagreements} of {parity.decisions} steps")
+    click.echo(f"  gradients (autograd, all {grads.inputs} inputs of length {grads.T}): "
+               + (f"dh_T/dx_i = (-1)^(T-i) exactly, dy_T/dx_i = 10 sigmoid'(10 h_T) (-1)^(T-i) within "
+                  f"{grads.dy_max_rel_error:.2g} (relative)" if grads.holds else
+                  f"FAIL (dh error {grads.dh_max_abs_error:.3g}, dy relative error {grads.dy_max_rel_error:.3g})"))
+    return 0 if holds else 1
 
 
 @click.command("verify")
@@ -114,11 +104,8 @@ def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | 
     if net.name == "alternating" and spec_path is None:
         return _verify_alternating(net, max_len, as_json)
     spec = Automaton.load(spec_path) if spec_path else None
-    proof = prove(net, spec)
-    spec_used = spec or net.spec
-    assert spec_used is not None
-    ex = _exhaustive(net, spec_used, max_len)
-    bug = _disagreement(proof, ex)
+    checked = two_oracles(net, spec, max_len)
+    proof, ex, bug = checked.proof, checked.exhaustive, checked.disagreement
     if as_json:
         emit_json({"net": net.name, "spec": spec_path, "holds": proof.holds, "states_explored": proof.states_explored,
                    "counterexample": proof.counterexample.to_dict() if proof.counterexample else None,
@@ -134,8 +121,9 @@ def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | 
             for line in _cex_table(proof.counterexample):
                 click.echo(line)
         if ex is not None:
-            what = "holds" if ex.holds else f"fails, shortest input {ex.counterexample.input!r}" + (
-                f" / {ex.counterexample.input2!r}" if ex.counterexample.input2 is not None else "")
+            cex = ex.counterexample
+            what = "holds" if ex.holds or cex is None else f"fails, shortest input {cex.input!r}" + (
+                f" / {cex.input2!r}" if cex.input2 is not None else "")
             click.echo(f"  exhaustive check ({ex.method}, every input of length 1..{ex.max_len}, "
                        f"{ex.sequence_steps} sequence-steps): {what}")
     if bug is not None:
@@ -144,13 +132,43 @@ def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | 
     return 0 if proof.holds else 1
 
 
+def _compile_many(config_path: str, activation: str, as_json: bool) -> int:
+    """--config: compile every automaton the TOML file lists and check each net twice (compiler_check)."""
+    try:
+        with open(config_path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as e:
+        raise ValueError(f"cannot read config file {config_path!r}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"config file {config_path!r} is not valid TOML: {e}") from None
+    try:
+        cfg = CompilerCheckConfig.from_dict(data)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"config file {config_path!r}: {e}") from None
+    rows = [c.row() for c in check_compiler(cfg, activation)]
+    holds = all(r["holds"] for r in rows)
+    if as_json:
+        emit_json({"config": config_path, "activation": activation, "holds": holds, "automata": rows})
+    else:
+        for r in rows:
+            click.echo("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()))
+        click.echo(f"{len(rows)} automata compiled to {activation} nets: "
+                   + ("every net proved and independently checked" if holds else "SOME FAIL (holds False above)"))
+    return 0 if holds else 1
+
+
 @click.command("compile")
-@click.argument("spec_path", metavar="SPEC.json")
+@click.argument("spec_path", metavar="SPEC.json", required=False)
 @click.option("--activation", type=click.Choice(ACTIVATIONS), default="step", show_default=True,
               help="Threshold units, or sigmoid(H z) units with the smallest provably safe gain H.")
 @click.option("--out", metavar="NET.json", help="Write the net (accepted by `run` and `verify`).")
+@click.option("--config", "config_path", metavar="FILE.toml",
+              help="Instead of SPEC.json: compile every automaton the file lists (built-ins, random sizes) and check "
+                   "each net by its proof and independently (threshold: every input up to a length; sigmoid: long "
+                   "random inputs in floats), as the report's S9 does.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"layers", "gain", "eps", "holds", "net", ...}.')
-def compile_spec(spec_path: str, activation: str, out: str | None, as_json: bool) -> int:
+def compile_spec(spec_path: str | None, activation: str, out: str | None, config_path: str | None,
+                 as_json: bool) -> int:
     """Compile a DFA spec (or a Mealy machine: "outputs" in place of "accept") into an RNN and prove the
     result equal to the spec for every length.
 
@@ -158,8 +176,16 @@ def compile_spec(spec_path: str, activation: str, out: str | None, as_json: bool
     Examples:
       rnnlab compile examples/specs/parity.json --out parity-net.json
       rnnlab compile examples/specs/divisible-by-3.json --activation sigmoid
+      rnnlab compile --config rnnlab-report/configs/S9-compiler.toml --activation sigmoid --json
       rnnlab verify adder --against examples/specs/serial-adder.json
     """
+    if (spec_path is None) == (config_path is None):
+        raise click.UsageError("give either SPEC.json or --config FILE.toml")
+    if config_path is not None:
+        if out:
+            raise click.BadParameter("--out writes one net; not with --config", param_hint="--out")
+        return _compile_many(config_path, activation, as_json)
+    assert spec_path is not None
     spec = Automaton.load(spec_path)
     net = replace(compile_dfa(spec, activation), name=Path(spec_path).stem)
     proof = prove(net)

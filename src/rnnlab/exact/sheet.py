@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -49,6 +51,7 @@ def _adder_spec() -> Automaton:
 
 
 SERIAL_SUM = _adder_spec()
+SPECS = {"all-ones": ALL_ONES, "equal-so-far": EQUAL_SO_FAR, "carry": CARRY, "serial-sum": SERIAL_SUM}
 
 
 # --- S1 ---------------------------------------------------------------------------------------------
@@ -169,6 +172,38 @@ def add_numbers(a: int, b: int, net: Net | None = None) -> int:
     bits = torch.tensor([[(a >> i) & 1, (b >> i) & 1] for i in range(n)], dtype=torch.float64)
     y = (net or adder()).run(bits).y[0, :, 0]
     return sum(int(v) << i for i, v in enumerate(y.tolist()))
+
+
+@dataclass(frozen=True)
+class AdderCheck:
+    """Random numbers added by the serial adder net, against Python's integers."""
+
+    holds: bool  # every sum exact
+    bits: int  # bits per number (each number drawn uniformly from [0, 2^bits))
+    additions: int
+    seed: int
+    wrong_sums: int  # sums that differ from a + b
+    first_wrong: dict[str, str] | None  # {"a", "b", "net", "python"} in hexadecimal, for the first wrong sum
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_adder(bits: int, additions: int = 3, seed: int = 0,
+                add: Callable[[int, int], int] | None = None) -> AdderCheck:
+    """Add `additions` pairs of random `bits`-bit numbers with `add` (default: the adder net, `add_numbers`)."""
+    if bits < 1 or additions < 1:
+        raise ValueError(f"bits and additions must be >= 1, got {bits} and {additions}")
+    add = add or add_numbers
+    gen = torch.Generator().manual_seed(seed)
+    wrong, first = 0, None
+    for _ in range(additions):
+        a, b = (int("".join(map(str, torch.randint(0, 2, (bits,), generator=gen).tolist())), 2) for _ in range(2))
+        got = add(a, b)
+        if got != a + b:
+            wrong += 1
+            first = first or {"a": hex(a), "b": hex(b), "net": hex(got), "python": hex(a + b)}
+    return AdderCheck(wrong == 0, bits, additions, seed, wrong, first)
 
 
 def bits_tensor(x1: Sequence[int], x2: Sequence[int] | None = None) -> Tensor:

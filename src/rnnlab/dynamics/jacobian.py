@@ -179,7 +179,7 @@ def check_jacobian(cells: int = 5, hidden: int = 8, inputs: int = 3, seed: int =
             cell.b.copy_(torch.randn(hidden, generator=gen, dtype=torch.float64))
         h = torch.rand(1, hidden, generator=gen, dtype=torch.float64)
         x = torch.randn(1, inputs, generator=gen, dtype=torch.float64)
-        auto = torch.autograd.functional.jacobian(lambda hp: cell.step(x, hp)[0], h)[:, 0]  # (H, H)
+        auto = torch.autograd.functional.jacobian(lambda hp, xt=x: cell.step(xt, hp)[0], h)[:, 0]  # (H, H)
         worst = max(worst, float((jacobian(cell, h, x)[0].detach() - auto).abs().max()))
         scale = max(scale, float(auto.abs().max()))
         norms.append(float(torch.linalg.matrix_norm(cell.W.detach(), ord=2)))

@@ -49,8 +49,8 @@ EXPONENTIAL_R2 = 0.95  # a log-linear fit at least this good counts as "exponent
 
 def _s3_config(scale: str) -> dict[str, Any]:
     quick = scale == "quick"
-    return {"jacobian_cells": 5, "trials": 100 if quick else 1000, "adversarial": 50 if quick else 200,
-            "T": 40 if quick else 50, "hidden": 8 if quick else 16, "profile_T": 100,
+    return {"jacobian_cells": 5, "trials": 60 if quick else 1000, "adversarial": 40 if quick else 200,
+            "T": 30 if quick else 50, "hidden": 8 if quick else 16, "profile_T": 100,
             "profile_seeds": 3 if quick else 10, "profile_w_norms": [0.0, 6.0], "seed": 0}
 
 

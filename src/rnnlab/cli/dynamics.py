@@ -120,7 +120,8 @@ def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: flo
         emit_json({"cell": cell, "T": T, "norms": d["norms"], "bound": d["bound"], "log10_bound": d["log10_bound"],
                    "bound_overflows": d["bound_overflows"], "violations": d["violations"], "hidden": hidden,
                    "seed": seed, "w_norm": d["w_norm"], "delay": d["delay"], "m_norm": d["m_norm"],
-                   "decay_per_step": d["decay_per_step"], "plot": str(plot_file) if plot_file else None})
+                   "decay_per_step": d["decay_per_step"], "decay_r2": d["decay_r2"],
+                   "plot": str(plot_file) if plot_file else None})
     else:
         norms, lb = profile.norms.tolist(), profile.log10_bound
         weights = ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -75,12 +75,12 @@ class Decay:
     skip: Tensor  # (seeds, T) with M (delay k)
     plain_rate: float  # median over seeds of profile.decay_per_step (least-squares fit over the distance)
     skip_rate: float  # the same with M
-    plain_rates: list[float]  # per seed, the fitted decay per step without M
-    skip_rates: list[float]  # per seed, with M
-    plain_r2: list[float]  # per seed, R^2 of the log-linear fit without M (1: exactly exponential)
-    skip_r2: list[float]  # per seed, with M
-    w_norms: list[float]  # per seed, ||W||_2
-    m_norms: list[float]  # per seed, ||M||_2
+    plain_rates: list[float] = field(default_factory=list)  # per seed, the fitted decay per step without M
+    skip_rates: list[float] = field(default_factory=list)  # per seed, with M
+    plain_r2: list[float] = field(default_factory=list)  # per seed, R^2 of the log-linear fit without M (1: exact)
+    skip_r2: list[float] = field(default_factory=list)  # per seed, with M
+    w_norms: list[float] = field(default_factory=list)  # per seed, ||W||_2
+    m_norms: list[float] = field(default_factory=list)  # per seed, ||M||_2
 
     def to_dict(self) -> dict[str, Any]:
         return {"plain_rate": self.plain_rate, "skip_rate": self.skip_rate, "plain_rates": self.plain_rates,

@@ -144,6 +144,7 @@ def s3(scale: str) -> PartResult:
         fig, axes = new_figure(FIG_WIDTH, FIG_HEIGHT + 0.6, 2)
         for ax, w in zip(axes, cfg["profile_w_norms"], strict=True):
             _plot_one_profile(ax, gradient_profile("sigmoid", T=cfg["profile_T"], seed=0, w_norm=w or None))
+        _one_legend(fig, axes, ["||dL/dh_t||, measured (seed 0)", "bound ||dL/dh_T|| (||W||_2 / 4)^(T-t)"])
         worst = max(ev["cases"], key=lambda c: c["decay_per_step"])
         out.claims.append(S3_VANISHING.decide(
             ev, scale={"T": cfg["profile_T"], "seeds": len(seeds), "w_norms": ["init", 6.0]},
@@ -162,7 +163,16 @@ def _plot_one_profile(ax: Any, profile: GradientProfile) -> None:
     plot_profile(ax, profile)
     ax.set_title(f"||W||_2 = {profile.w_norm:.3g}: x{profile.decay_per_step:.3g} per step,\n"
                  f"R^2 = {profile.decay_r2:.4f}", fontsize="medium")
-    ax.legend(fontsize="x-small")
+
+
+def _one_legend(fig: Figure, axes: Any, labels: list[str]) -> None:
+    """One legend for side-by-side panels drawn alike, below them, instead of one squeezing each panel."""
+    for ax in axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+    handles = [h for h in axes[0].get_lines() if h.get_label() and not h.get_label().startswith("_")]
+    fig.legend(handles[: len(labels)], labels, loc="outside lower center", ncols=2, fontsize="small")
 
 
 # --- S4 ---------------------------------------------------------------------------------------------
@@ -274,11 +284,13 @@ def s4(scale: str) -> PartResult:
     assert result.decay_large is not None  # the part's settings include the large-norm regime
     ev = {"init": _decay_evidence(result.decay), "large": _decay_evidence(result.decay_large),
           "large_w_norm": config.decay_w_norm}  # what measure_decay(config) computes, taken from the same run
-    fig, axes = new_figure(FIG_WIDTH, FIG_HEIGHT + 1.2, 2)
-    skip.plot_decay(axes[0], result, title="nn.RNN's init")
-    skip.plot_decay(axes[1], result, result.decay_large, title=f"W, M rescaled to ||.||_2 = {config.decay_w_norm:g}")
-    for ax in axes:
-        ax.legend(fontsize="x-small")
+    fig, axes = new_figure(FIG_WIDTH, FIG_HEIGHT + 0.6, 2)
+    for ax, d, name in ((axes[0], result.decay, "nn.RNN's init"),
+                        (axes[1], result.decay_large, f"W, M at ||.||_2 = {config.decay_w_norm:g}")):
+        skip.plot_decay(ax, result, d, title=f"{name}: x{d.plain_rate:.3g} without M,\nx{d.skip_rate:.3g} with M "
+                                              f"(per step, median)")
+        ax.title.set_fontsize("medium")
+    _one_legend(fig, axes, ["sigmoid, no M (thin: one seed; bold: median)", f"sigmoid + M (k = {config.delay})"])
     cfg_cmd = "rnnlab experiment skip --config {configs}/S4.toml --json"
     out.claims.append(S4_SLOWER.decide(
         ev, scale={"T": config.decay_T, "seeds": len(config.decay_seeds), "hidden": config.hidden},

@@ -132,7 +132,7 @@ def s3(scale: str) -> PartResult:
         out.claims.append(S3_BOUND.decide(
             ev, scale={k: cfg[k] for k in ("trials", "adversarial", "T", "hidden", "seed")},
             key=f"{sig['violations'] + tanh['violations']} violations in {sig['checked'] + tanh['checked']} pairs; "
-                f"max actual/bound {max(sig['max_ratio'], tanh['max_ratio']):.4g}",
+                f"max actual/bound {max(sig['max_ratio'], tanh['max_ratio']):.4f}",
             reproduce=f"rnnlab bound --trials {cfg['trials']} --adversarial {cfg['adversarial']} --T {cfg['T']} "
                       f"--hidden {cfg['hidden']} --seed {cfg['seed']} --json",
             figures=(out.add_figure(
@@ -427,7 +427,7 @@ def s5(scale: str) -> PartResult:
 
 
 PARTS = [
-    Part("S3", "S3. Vanishing gradients in a sigmoid RNN", s3, _s3_config, budget_s=8.0),
-    Part("S4", "S4. A temporal skip connection", s4, _s4_config, budget_s=25.0),
-    Part("S5", "S5. Gradient clipping", s5, _s5_config, budget_s=15.0),
+    Part("S3", "S3. Vanishing gradients in a sigmoid RNN", s3, _s3_config, budget_s=10.0),
+    Part("S4", "S4. A temporal skip connection", s4, _s4_config, budget_s=30.0),
+    Part("S5", "S5. Gradient clipping", s5, _s5_config, budget_s=20.0),
 ]

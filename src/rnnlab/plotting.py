@@ -52,7 +52,7 @@ def draw_to_file(path: str | Path, draw: Callable[[Any], Any], size: tuple[float
 
 
 def figure_bytes(fig: Figure, fmt: str, dpi: int = DPI) -> bytes:
-    """The figure as a PNG or SVG document in memory (SVG without a date: the same figure gives the same bytes)."""
+    """The figure as a PNG or SVG document in memory (SVG without a date in its metadata)."""
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
     return buf.getvalue()

@@ -24,6 +24,7 @@ from rnnlab.core.activations import sigmoid
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.probe import linear_readout, probe
 from rnnlab.dynamics.profile import DECAY_LABEL, decay_fit, format_rate
+from rnnlab.dynamics.tasks import get_task
 from rnnlab.dynamics.training import CELLS, TrainConfig, seeded, train
 
 CELL_LABELS = {"sigmoid": "sigmoid", "skip": "sigmoid + skip M", "tanh": "tanh", "gru": "nn.GRU", "lstm": "nn.LSTM"}
@@ -54,6 +55,9 @@ class SkipConfig:
             raise ValueError(f"unknown cell(s) {unknown}; valid: {', '.join(CELLS)}")
         if not self.lengths or not self.seeds or not self.cells:
             raise ValueError("cells, lengths and seeds must each be non-empty")
+        min_T = get_task(self.task).min_T
+        if min(self.lengths) < min_T:
+            raise ValueError(f"lengths must be >= {min_T} for task {self.task!r}, got {min(self.lengths)}")
 
     def train_config(self, cell: str, T: int, seed: int) -> TrainConfig:
         return TrainConfig(task=self.task, cell=cell, T=T, hidden=self.hidden, delay=self.delay, steps=self.steps,

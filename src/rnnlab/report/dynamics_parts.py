@@ -410,8 +410,8 @@ def s5(scale: str) -> PartResult:
     value = next(c for c in s if _kind_of(c) == "value")
     out.claims.append(S5_DIRECTION.decide(
         ev, scale=scale_info, reproduce=cmd,
-        key=f"norm: min cos {s[norm]['min_cosine']:.12g} over {s[norm]['fired_steps']} clipped steps; value: min cos "
-            f"{s[value]['min_cosine']:.3g}"))
+        key=f"norm: 1 - min cos = {1 - s[norm]['min_cosine']:.1g} over {s[norm]['fired_steps']} clipped steps; "
+            f"value: min cos {s[value]['min_cosine']:.3g}"))
     ev = {**ev, "decisions": stabilize_decisions(ev)}
     fig = Figure(figsize=(FIG_WIDTH, FIG_WIDTH * 0.95), layout="constrained")
     clipping.plot_panels(fig, result)

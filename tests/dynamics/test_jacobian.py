@@ -127,9 +127,11 @@ def test_bound_holds_on_many_random_cells(act: str) -> None:
     report = check_bound(BoundConfig(trials=150, T=30, hidden=8, act=act, seed=3))
     assert report.violations == 0
     assert (report.w_norms > 4).sum() > 10  # the loose regime is exercised
-    assert 0 < report.max_ratio <= 1
+    assert 0.99 < report.max_ratio <= 1 + 1e-9  # adversarial cells reach the bound, up to rounding
     assert report.ratio_by_distance[0] == pytest.approx(1.0)  # at t = T the bound is the actual norm
-    assert report.w_norms.dtype == torch.float64 and report.checked == 150 * 29  # t < T only
+    n = 150 + report.config.adversarial
+    assert report.w_norms.dtype == torch.float64 and report.checked == n * 29  # t < T only
+    assert report.adversarial_max_ratio > 0.99  # cells built to sit at f' = gamma reach the bound
 
 
 def test_bound_holds_with_the_skip_connection() -> None:
@@ -177,6 +179,14 @@ def test_tightness_plot_and_one_step_ratio(tmp_path) -> None:  # noqa: ANN001
     for r in reports:
         assert r.to_dict()["median_ratio_one_step"] == pytest.approx(float(r.ratio_by_distance[1]))
     fig, ax = plt.subplots()
-    assert plot_tightness(ax, reports) and "holds on all 20" in ax.get_title()
+    assert plot_tightness(ax, reports) and "never exceeds 1" in ax.get_title()
     fig.savefig(tmp_path / "t.png")
     plt.close(fig)
+
+
+def test_gamma_20_percent_too_small_is_caught_by_the_adversarial_cells() -> None:
+    """The mutation S3.bound must catch: with gamma 20% too small the 'bound' is violated."""
+    config = BoundConfig(trials=10, T=20, hidden=6, adversarial=10)
+    assert check_bound(config).violations == 0
+    wrong = check_bound(config, gamma_factor=0.8)
+    assert wrong.violations > 0 and wrong.adversarial_max_ratio > 1.25

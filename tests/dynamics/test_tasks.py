@@ -70,3 +70,25 @@ def test_bad_input() -> None:
         get_task("adding").batch(2, 1, torch.Generator())
     with pytest.raises(ValueError, match="batch size"):
         get_task("adding").batch(0, 10, torch.Generator())
+
+
+def test_constant_predictor_closed_form_matches_simulation() -> None:
+    """The input-blind baseline the clipping report compares against: closed form vs 20,000 simulated sequences."""
+    import math
+
+    from rnnlab.dynamics.tasks import constant_predictor, get_task
+
+    gen = torch.Generator().manual_seed(0)
+    adding = get_task("adding")
+    b = adding.batch(20_000, 20, gen)
+    half = torch.full_like(b.y, 0.5)
+    error, loss = constant_predictor("adding")
+    assert error == pytest.approx(0.36) and loss == pytest.approx(1 / 24)
+    assert float(adding.errors(half, b.y).float().mean()) == pytest.approx(error, abs=0.015)
+    assert float(adding.loss(half, b.y)) == pytest.approx(loss, rel=0.05)
+    order = get_task("temporal_order")
+    b = order.batch(20_000, 20, gen)
+    uniform = torch.zeros(20_000, 4)
+    error, loss = constant_predictor("temporal_order")
+    assert float(order.errors(uniform, b.y).float().mean()) == pytest.approx(error, abs=0.015)
+    assert float(order.loss(uniform, b.y)) == pytest.approx(loss) and loss == pytest.approx(math.log(4))

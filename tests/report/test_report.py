@@ -126,3 +126,17 @@ def test_sweep_claim_flips_when_a_trial_is_missing(tmp_path: Path) -> None:
     assert spec.judge(measure_sweep(tmp_path / "sweep")) == HOLDS
     next((tmp_path / "sweep" / "trials").glob("*.json")).unlink()
     assert spec.judge(measure_sweep(tmp_path / "sweep")) == FAILS
+
+
+def test_report_s3_bound_claims(tmp_path: Path) -> None:
+    rep = build_report(tmp_path / "rep", "quick", only=["S3"], cache_dir=tmp_path / "cache")
+    by_id = {c.id: c for c in rep.claims}
+    assert set(by_id) == {"S3.jacobian", "S3.bound", "S3.vanishing"}
+    bound = by_id["S3.bound"].evidence
+    # The verdict is the measured violation count; trials with ||W||_2 > 4 are included.
+    assert by_id["S3.bound"].holds == (bound["sigmoid"]["violations"] == 0 and bound["tanh"]["violations"] == 0)
+    assert bound["sigmoid"]["trials_w_norm_above_4"] > 0
+    assert bound["sigmoid"]["adversarial_max_ratio"] > 0.99  # the adversarial cells reach the bound
+    cases = by_id["S3.vanishing"].evidence["cases"]
+    assert by_id["S3.vanishing"].holds == all(c["decay_per_step"] < 1 and c["r2"] >= 0.95 for c in cases)
+    assert any(c["w_norm"] > 4 for c in cases)  # a case where the bound does not force the decay

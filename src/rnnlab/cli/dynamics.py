@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +13,12 @@ import click
 from click.core import ParameterSource
 
 from rnnlab.cli.common import emit_json, parse_ints
+from rnnlab.cli.progress import progress_bar
 from rnnlab.dynamics.clipping import Clip, parse_clip
 from rnnlab.dynamics.jacobian import BoundConfig, check_bound
 from rnnlab.dynamics.tasks import TASKS
-from rnnlab.dynamics.training import CELLS, OPTIMIZERS, TrainConfig, TrainResult, train
+from rnnlab.dynamics.training import CELLS, OPTIMIZERS, TrainConfig, TrainResult, torch_threads, train
+from rnnlab.plotting import draw_to_file, figure_target
 
 
 def _clip_option(ctx: click.Context, param: click.Parameter, value: str) -> Clip:
@@ -27,36 +28,8 @@ def _clip_option(ctx: click.Context, param: click.Parameter, value: str) -> Clip
         raise click.BadParameter(str(e), ctx=ctx, param=param) from None
 
 
-@contextmanager
-def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr (never on stdout, which --json keeps for its one object)."""
-    if not enabled:
-        yield lambda n: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    console = Console(stderr=True)
-    # Off when stderr is not a terminal, so that piped stderr keeps the one-line error contract.
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
-
-
 def _draw(plot: Callable[[Any, Any], Any], result: Any, ax: Any) -> Any:
     return plot(ax, result)
-
-
-def _save_plot(path: Path, draw: Callable[[Any], Any], size: tuple[float, float] = (7, 4.5)) -> None:
-    """draw(ax) on a fresh figure (outside pyplot, so no backend or global state) and write it to path, whose
-    suffix (checked by _plot_target) names the format."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size)
-    draw(fig.subplots())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
 
 
 def _writable_dir(directory: Path, flag: str) -> None:
@@ -76,21 +49,14 @@ def _writable_dir(directory: Path, flag: str) -> None:
 
 
 def _plot_target(path: str | None, flag: str = "--plot") -> Path | None:
-    """The file a plot will really be written to: FILE as given if its suffix is a format matplotlib writes,
-    FILE.png if it has no suffix (as matplotlib itself would write it); its directory is created and checked."""
+    """The file a plot will really be written to (see plotting.figure_target); its directory is created and
+    checked now, so that a bad path fails before the work rather than after."""
     if not path:
         return None
-    from matplotlib.figure import Figure
-
-    target = Path(path)
-    formats = Figure().canvas.get_supported_filetypes()
-    if not target.suffix:
-        target = target.with_name(target.name + ".png")
-    elif target.suffix[1:].lower() not in formats:
-        raise click.BadParameter(f"{path!r} has an unknown image format {target.suffix!r}; use .png "
-                                 f"(or .pdf, .svg: any format matplotlib writes)", param_hint=flag)
-    if target.is_dir():
-        raise click.BadParameter(f"{str(target)!r} is a directory, not an image file", param_hint=flag)
+    try:
+        target = figure_target(path)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=flag) from None
     _writable_dir(target.parent, flag)
     return target
 
@@ -148,13 +114,14 @@ def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: flo
     if plot_file:
         from rnnlab.dynamics.profile import plot_profile
 
-        _save_plot(plot_file, lambda ax: plot_profile(ax, profile))
+        draw_to_file(plot_file, lambda ax: plot_profile(ax, profile))
     if as_json:
         d = profile.to_dict()
         emit_json({"cell": cell, "T": T, "norms": d["norms"], "bound": d["bound"], "log10_bound": d["log10_bound"],
                    "bound_overflows": d["bound_overflows"], "violations": d["violations"], "hidden": hidden,
                    "seed": seed, "w_norm": d["w_norm"], "delay": d["delay"], "m_norm": d["m_norm"],
-                   "decay_per_step": d["decay_per_step"], "plot": str(plot_file) if plot_file else None})
+                   "decay_per_step": d["decay_per_step"], "decay_r2": d["decay_r2"],
+                   "plot": str(plot_file) if plot_file else None})
     else:
         norms, lb = profile.norms.tolist(), profile.log10_bound
         weights = ""
@@ -197,14 +164,19 @@ def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: flo
               help="Sequence length (>= 2: the bound is compared at t < T).")
 @click.option("--hidden", type=click.IntRange(min=1), default=16, show_default=True, help="Hidden units H.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds every draw.")
-@click.option("--plot", "plot_path", metavar="FILE.png", help="Save the median actual / bound against T - t.")
+@click.option("--adversarial", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Extra cells built to sit on the bound (pre-activations at 0, where f' = gamma).")
+@click.option("--plot", "plot_path", metavar="FILE.png", help="Save the max and median actual / bound against T - t.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"trials", "violations", "max_ratio", "median_ratio", ..., "tanh": {the same}}.')
-def bound(trials: int, T: int, hidden: int, seed: int, plot_path: str | None, as_json: bool) -> int:
+def bound(trials: int, T: int, hidden: int, seed: int, adversarial: int, plot_path: str | None,
+          as_json: bool) -> int:
     """Check ||dL/dh_t|| <= ||dL/dh_T|| (||W||_2 / 4)^(T-t) for the sigmoid cell on many random cells (S3).
 
     Each trial draws its own W (spectral norm log-uniform in [0.25, 8], so above 4 too, where the bound is
     loose but must still hold), U, b, inputs, h_0 and readout L = v . h_T, and compares every t in float64.
+    The --adversarial cells have x = 0, b = -W f(0) and h_0 = f(0) + 1e-9 noise, so every pre-activation stays
+    near 0 where f' = gamma, a symmetric W and its top eigenvector as readout: they reach the bound.
     The same check for tanh (gamma = 1) is the comparison. ratio = actual / bound over t < T (1 = tight).
     Exit 1 if any (trial, t) exceeds its bound beyond a relative tolerance of 1e-9.
 
@@ -213,23 +185,24 @@ def bound(trials: int, T: int, hidden: int, seed: int, plot_path: str | None, as
       rnnlab bound --trials 1000 --T 50 --hidden 16 --plot tightness.png
     """
     plot_file = _plot_target(plot_path)
-    reports = [check_bound(BoundConfig(trials=trials, T=T, hidden=hidden, act=act, seed=seed))
-               for act in ("sigmoid", "tanh")]
+    reports = [check_bound(BoundConfig(trials=trials, T=T, hidden=hidden, act=act, seed=seed,
+                                       adversarial=adversarial)) for act in ("sigmoid", "tanh")]
     sig, tanh = (r.to_dict() for r in reports)
     if plot_file:
         from rnnlab.dynamics.jacobian import plot_tightness
 
-        _save_plot(plot_file, lambda ax: plot_tightness(ax, reports))
+        draw_to_file(plot_file, lambda ax: plot_tightness(ax, reports))
     if as_json:
         emit_json({**sig, "tanh": tanh, "plot": str(plot_file) if plot_file else None})
     else:
-        click.echo(f"{trials} random cells, T={T}, H={hidden}, ||W||_2 in [0.25, 8] "
-                   f"({sig['trials_w_norm_above_4']} above 4); {sig['checked']} (trial, t) pairs each")
+        click.echo(f"{trials} random cells, T={T}, H={hidden}, ||W||_2 in [0.25, 8], and {adversarial} "
+                   f"adversarial cells ({sig['trials_w_norm_above_4']} with ||W||_2 above 4 for sigmoid); "
+                   f"{sig['checked']} (trial, t) pairs each")
         click.echo(f"{'cell':<8} {'gamma':>6} {'violations':>10} {'max ratio':>10} {'median ratio':>13} "
-                   f"{'median, 1 step':>15}")
+                   f"{'median, 1 step':>15} {'max ||W||_2':>11}")
         for d, g in ((sig, "1/4"), (tanh, "1")):
-            click.echo(f"{d['act']:<8} {g:>6} {d['violations']:>10} {d['max_ratio']:>10.3g} {d['median_ratio']:>13.3g} "
-                       f"{d['median_ratio_one_step']:>15.3g}")
+            click.echo(f"{d['act']:<8} {g:>6} {d['violations']:>10} {d['max_ratio']:>10.6g} {d['median_ratio']:>13.3g} "
+                       f"{d['median_ratio_one_step']:>15.3g} {d['w_norm_max']:>11.3g}")
         click.echo("the bound holds on every trial" if not (sig["violations"] or tanh["violations"])
                    else "THE BOUND IS VIOLATED")
         if plot_file:
@@ -302,10 +275,13 @@ def train_cmd(task: str, cell: str, T: int, clip: Clip, steps: int, seeds: str, 
 @click.option("--seeds", metavar="0,1,2,3,4", help="Seeds per point (default: the experiment's, 5).")
 @click.option("--steps", type=click.IntRange(min=1), help="Maximum updates per run (default: the experiment's).")
 @click.option("--lengths", metavar="10,20,40,80", help="skip: the sequence lengths.")
+@click.option("--config", "config_file", metavar="FILE.toml",
+              help="Read the experiment's settings from a TOML file (e.g. the report's configs/S5.toml); "
+                   "--seeds, --steps and --lengths override it.")
 @click.option("--out", "out_dir", metavar="DIR", help="Save the figures (PNG) and result.json in DIR.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | None, out_dir: str | None,
-               as_json: bool) -> None:
+def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | None, config_file: str | None,
+               out_dir: str | None, as_json: bool) -> None:
     """Run experiment A (skip: S4) or B (clipping: S5) at its CPU-sized defaults and print what it measured.
 
     skip: success rate against sequence length on temporal order for sigmoid, sigmoid + skip (k = 2), tanh,
@@ -316,6 +292,7 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
     \b
     Examples:
       rnnlab experiment clipping --out figs/
+      rnnlab experiment clipping --config rnnlab-report/configs/S5.toml --json
       rnnlab experiment skip --seeds 0,1,2,3,4 --lengths 10,20,40,80 --out figs/ --json
     """
     import dataclasses
@@ -324,6 +301,7 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
     from rnnlab.dynamics.profile import DECAY_LABEL, format_rate
     from rnnlab.experiments import clipping as exp_b
     from rnnlab.experiments import skip as exp_a
+    from rnnlab.experiments.config import load_config
 
     overrides: dict[str, Any] = {}
     if seeds is not None:
@@ -333,22 +311,22 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
     if lengths is not None:
         if name != "skip":
             raise click.BadParameter("only the skip experiment has lengths", param_hint="--lengths")
-        values = parse_ints(lengths, "--lengths")
-        if min(values) < 4:
-            raise click.BadParameter(f"lengths must be >= 4, got {min(values)}", param_hint="--lengths")
-        overrides["lengths"] = tuple(values)
+        overrides["lengths"] = tuple(parse_ints(lengths, "--lengths"))  # SkipConfig checks them against the task
     out = Path(out_dir) if out_dir else None
     if out is not None:
         _writable_dir(out, "--out")
     result: Any
+    base_a = load_config(exp_a.SkipConfig, config_file) if config_file and name == "skip" else exp_a.SkipConfig()
+    base_b = (load_config(exp_b.ClippingConfig, config_file) if config_file and name == "clipping"
+              else exp_b.ClippingConfig())
     if name == "skip":
-        config_a = dataclasses.replace(exp_a.SkipConfig(), **overrides)
+        config_a = dataclasses.replace(base_a, **overrides)
         with progress_bar(config_a.total_steps, "experiment A (skip)") as advance:
             result = exp_a.run(config_a, advance)
         plots: list[tuple[str, Callable[[Any, Any], Any]]] = [("skip_decay", exp_a.plot_decay),
                                                               ("skip_success", exp_a.plot_success)]
     else:
-        config_b = dataclasses.replace(exp_b.ClippingConfig(), **overrides)
+        config_b = dataclasses.replace(base_b, **overrides)
         with progress_bar(config_b.total_steps, "experiment B (clipping)") as advance:
             result = exp_b.run(config_b, advance)
         plots = [("clipping_losses", exp_b.plot_losses), ("clipping_norms", exp_b.plot_norms),
@@ -358,8 +336,7 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
     if out is not None:
         for fname, plot in plots:
             path = out / f"{fname}.png"
-            _save_plot(path, functools.partial(_draw, plot, result), (8, 5))
-            saved.append(str(path))
+            saved.append(str(draw_to_file(path, functools.partial(_draw, plot, result), (8, 5))))
         (out / f"{name}_result.json").write_text(json.dumps(data, indent=1, default=str))
     if as_json:
         emit_json({"experiment": name, **data, "figures": saved})
@@ -378,14 +355,81 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
     else:
         click.echo(f"experiment B: {result.config.task}, {result.config.cell}, ||W||_2 = {result.config.w_norm:g} at"
                    f" init, T={result.config.T}, SGD lr {result.config.lr:g}, {len(result.config.seeds)} seeds")
-        click.echo(f"{'clip':<10} {'diverged':>8} {'final loss':>10} {'test err':>8} {'fired':>6} {'min cos':>8} "
-                   f"{'max ||g||':>10} {'skipped':>7}    (final loss: median over the runs that stayed finite)")
+        chance = data["constant_predictor"]["test_error"]
+        click.echo(f"{'clip':<10} {'diverged':>8} {'final loss':>10} {'test err':>8} {'learned':>7} {'fired':>6} "
+                   f"{'min cos':>8} {'max ||g||':>10} {'skipped':>7}    (final loss: median over the runs that stayed "
+                   f"finite; learned: test error below the constant predictor's {chance:.2f} - "
+                   f"{data['constant_predictor']['learned_margin']:g})")
         for clip, s in result.summary().items():
-            click.echo(f"{clip:<10} {s['divergence_rate']:>8.0%} {s['median_final_loss']:>10.4g} "
-                       f"{s['median_test_error']:>8.1%} {s['fired_fraction']:>6.0%} {s['min_cosine']:>8.4g} "
-                       f"{s['max_pre_norm']:>10.3g} {s['nonfinite_skipped']:>7}")
+            click.echo(f"{clip:<10} {s['diverged']:>3}/{s['runs']:<4} {s['median_final_loss']:>10.4g} "
+                       f"{s['median_test_error']:>8.1%} {s['learned']:>3}/{s['runs']:<3} {s['fired_fraction']:>6.0%} "
+                       f"{s['min_cosine']:>8.4g} {s['max_pre_norm']:>10.3g} {s['nonfinite_skipped']:>7}")
     for figure in saved:
         click.echo(f"figure: {figure}")
 
 
-COMMANDS = [gradients, bound, train_cmd, experiment]
+@click.command()
+@click.option("--cells", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Random sigmoid cells, ||W||_2 log-spaced from 0.5 to 8.")
+@click.option("--hidden", type=click.IntRange(min=1), default=8, show_default=True, help="Hidden units H.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds every draw.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"cells", "hidden", "w_norms", "max_abs_diff_vs_autograd", "max_abs_entry"}.')
+def jacobian(cells: int, hidden: int, seed: int, as_json: bool) -> int:
+    """Check the step Jacobian diag(sigmoid'(W h + U x + b)) W against autograd's, in float64 (S3).
+
+    Exit 1 if any entry differs by 1e-12 or more.
+
+    \b
+    Example:
+      rnnlab jacobian --cells 5 --seed 0 --json
+    """
+    from rnnlab.dynamics.jacobian import check_jacobian
+
+    with torch_threads(1):
+        check = check_jacobian(cells=cells, hidden=hidden, seed=seed)
+    if as_json:
+        emit_json(check.to_dict())
+    else:
+        click.echo(f"{cells} sigmoid cells, H={hidden}, ||W||_2 = " + ", ".join(f"{w:.3g}" for w in check.w_norms))
+        click.echo(f"max |closed form - autograd| = {check.max_abs_diff:.3g} (largest entry {check.max_abs_entry:.3g})")
+    return 0 if check.max_abs_diff < 1e-12 else 1
+
+
+@click.command("skip-paths")
+@click.option("--cells", type=click.IntRange(min=1), default=3, show_default=True, help="Random skip cells.")
+@click.option("--T", "T", type=click.IntRange(min=2), default=12, show_default=True, help="Sequence length.")
+@click.option("--hidden", type=click.IntRange(min=1), default=8, show_default=True, help="Hidden units H.")
+@click.option("--delay", type=click.IntRange(min=2), default=2, show_default=True, help="The delay k of M h_{t-k}.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds every draw.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"max_abs_diff_by_hand", "max_abs_diff_probe", "min_m_path_share", ...}.')
+def skip_paths(cells: int, T: int, hidden: int, delay: int, seed: int, as_json: bool) -> int:
+    """Check dL/dh_t = dL/dh_{t+1} diag(s'_{t+1}) W + dL/dh_{t+k} diag(s'_{t+k}) M against autograd (S4).
+
+    The equation run step by step and rnnlab's own backward pass are compared with autograd on the unrolled
+    graph, for L = v . h_T in float64; the M path's share of dL/dh_1 says how much gradient it carries.
+    Exit 1 if either differs by 1e-10 or more.
+
+    \b
+    Example:
+      rnnlab skip-paths --cells 3 --T 12 --delay 2 --json
+    """
+    from rnnlab.dynamics.skip import check_two_paths
+
+    if T < delay:
+        raise click.BadParameter(f"T must be >= the delay {delay}, got {T}", param_hint="--T")
+    with torch_threads(1):
+        check = check_two_paths(cells=cells, T=T, hidden=hidden, delay=delay, seed=seed)
+    if as_json:
+        emit_json(check.to_dict())
+    else:
+        click.echo(f"{cells} skip cells, T={T}, H={hidden}, k={delay}")
+        click.echo(f"max |by hand - autograd| = {check.max_abs_diff_by_hand:.3g}; "
+                   f"max |backward pass - autograd| = {check.max_abs_diff_probe:.3g}")
+        click.echo(f"the M path carries at least {check.min_m_path_share:.1%} of dL/dh_1")
+    ok = check.max_abs_diff_by_hand < 1e-10 and check.max_abs_diff_probe < 1e-10
+    return 0 if ok else 1
+
+
+COMMANDS = [gradients, bound, train_cmd, experiment, jacobian, skip_paths]

@@ -26,19 +26,29 @@ INPUTS = 4  # input size of the probed cell; inputs x_t ~ N(0, 1)
 DECAY_LABEL = "least-squares fit of log10 ||dL/dh_t|| over T - t"  # how decay_per_step is measured, for labels
 
 
-def decay_per_step(norms_by_distance: Tensor) -> float:
-    """The factor by which a gradient norm shrinks per step back: 10^slope of the least-squares line through
-    log10 norm against the distance (entry i is at distance i). Zero norms (underflow) are left out; nan when
-    fewer than two norms remain, as no rate is defined then. A fit uses every distance, so one noisy endpoint
-    moves it less than the endpoint ratio (norm at T-1 / norm at 0)^(1/(T-1)) would."""
+def decay_fit(norms_by_distance: Tensor) -> tuple[float, float]:
+    """(factor per step, R^2) of the least-squares line through log10 norm against the distance (entry i is at
+    distance i): the factor is 10^slope, R^2 says how well one exponential describes the whole profile (1: a
+    straight line on the log plot). Zero norms (underflow) are left out; (nan, nan) when fewer than two norms
+    remain, as no rate is defined then. A fit uses every distance, so one noisy endpoint moves it less than the
+    endpoint ratio (norm at T-1 / norm at 0)^(1/(T-1)) would."""
     n = norms_by_distance.double()
     ok = n > 0
     if int(ok.sum()) < 2:
-        return math.nan
+        return math.nan, math.nan
     d = torch.arange(n.shape[0], dtype=torch.float64)[ok]
     y = n[ok].log10()
-    slope = float(((d - d.mean()) * (y - y.mean())).sum() / ((d - d.mean()) ** 2).sum())
-    return 10**slope
+    dc, yc = d - d.mean(), y - y.mean()
+    slope = float((dc * yc).sum() / (dc**2).sum())
+    total = float((yc**2).sum())
+    residual = float(((yc - slope * dc) ** 2).sum())
+    r2 = 1 - residual / total if total > 0 else 1.0  # a level profile is a perfect (flat) line
+    return 10**slope, r2
+
+
+def decay_per_step(norms_by_distance: Tensor) -> float:
+    """The factor by which a gradient norm shrinks per step back: 10^slope of decay_fit; nan when undefined."""
+    return decay_fit(norms_by_distance)[0]
 
 
 def format_rate(rate: float, digits: int = 3) -> str:
@@ -64,6 +74,11 @@ class GradientProfile:
         return decay_per_step(self.norms.flip(0))
 
     @property
+    def decay_r2(self) -> float:
+        """R^2 of the log-linear fit behind decay_per_step: how exponential the profile is (nan when T = 1)."""
+        return decay_fit(self.norms.flip(0))[1]
+
+    @property
     def bound(self) -> Tensor | None:
         """(T,) the bound itself, inf where it is beyond float64's range (every finite norm is still below it)."""
         return None if self.log10_bound is None else 10**self.log10_bound
@@ -83,7 +98,8 @@ class GradientProfile:
                 "norms": self.norms.tolist(), "bound": None if self.bound is None else self.bound.tolist(),
                 "log10_bound": None if self.log10_bound is None else self.log10_bound.tolist(),
                 "bound_overflows": self.bound_overflows, "violations": self.violations, "w_norm": self.w_norm,
-                "delay": self.delay, "m_norm": self.m_norm, "decay_per_step": self.decay_per_step}
+                "delay": self.delay, "m_norm": self.m_norm, "decay_per_step": self.decay_per_step,
+                "decay_r2": self.decay_r2}
 
 
 def gradient_profile(cell: str, T: int = 100, hidden: int = 32, delay: int = 2, seed: int = 0,

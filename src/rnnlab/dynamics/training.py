@@ -36,6 +36,20 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with n torch intra-op threads (None: leave the setting), restored afterwards. The (B, H)
+    matrices of a small RNN are too small for threads to pay: on a loaded 2-core machine one thread ran 20x
+    faster than two."""
+    previous = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def make_rnn(cell: str, n_in: int, hidden: int, delay: int = 2) -> nn.Module:
     """A batch-first recurrent module: rnnlab's Recurrent (sigmoid, tanh, skip = sigmoid + delay k) or nn.GRU/LSTM."""
     if cell not in CELLS:
@@ -148,16 +162,10 @@ def error_rate(model: nn.Module, task: Task, T: int, n: int, gen: torch.Generato
 def train(config: TrainConfig, progress: Callable[[int], None] | None = None) -> TrainResult:
     """Train one model; `progress(step)` is called after every update (e.g. to advance a progress bar).
 
-    The (B, H) matrices of a small RNN are too small for intra-op threads to pay: on a loaded 2-core machine
-    one thread ran 20x faster than two. So training runs with config.threads threads, restored afterwards.
+    Training runs with config.threads torch threads (see torch_threads), restored afterwards.
     """
-    previous = torch.get_num_threads()
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         return _train(config, progress)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _train(config: TrainConfig, progress: Callable[[int], None] | None) -> TrainResult:

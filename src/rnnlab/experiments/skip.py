@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -23,7 +23,8 @@ from torch import Tensor
 from rnnlab.core.activations import sigmoid
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.probe import linear_readout, probe
-from rnnlab.dynamics.profile import DECAY_LABEL, decay_per_step, format_rate
+from rnnlab.dynamics.profile import DECAY_LABEL, decay_fit, format_rate
+from rnnlab.dynamics.tasks import get_task
 from rnnlab.dynamics.training import CELLS, TrainConfig, seeded, train
 
 CELL_LABELS = {"sigmoid": "sigmoid", "skip": "sigmoid + skip M", "tanh": "tanh", "gru": "nn.GRU", "lstm": "nn.LSTM"}
@@ -43,6 +44,10 @@ class SkipConfig:
     test_sequences: int = 10_000  # fresh sequences of the success test (Pascanu's criterion uses 10,000)
     decay_T: int = 60  # length of the gradient-decay comparison
     decay_seeds: tuple[int, ...] = tuple(range(10))  # cells drawn for the decay comparison
+    # a second decay comparison with W and M both rescaled to this spectral norm (above 4, so the sigmoid bound
+    # grows with T - t and nothing forces the decay); 0 leaves it out
+    decay_w_norm: float = 6.0
+    check_every: int = 50  # steps between validation checks (a run stops once solved)
 
     def __post_init__(self) -> None:
         unknown = [c for c in self.cells if c not in CELLS]
@@ -50,10 +55,14 @@ class SkipConfig:
             raise ValueError(f"unknown cell(s) {unknown}; valid: {', '.join(CELLS)}")
         if not self.lengths or not self.seeds or not self.cells:
             raise ValueError("cells, lengths and seeds must each be non-empty")
+        min_T = get_task(self.task).min_T
+        if min(self.lengths) < min_T:
+            raise ValueError(f"lengths must be >= {min_T} for task {self.task!r}, got {min(self.lengths)}")
 
     def train_config(self, cell: str, T: int, seed: int) -> TrainConfig:
         return TrainConfig(task=self.task, cell=cell, T=T, hidden=self.hidden, delay=self.delay, steps=self.steps,
-                           batch=self.batch, lr=self.lr, seed=seed, test_sequences=self.test_sequences)
+                           batch=self.batch, lr=self.lr, seed=seed, test_sequences=self.test_sequences,
+                           check_every=self.check_every)
 
     @property
     def total_steps(self) -> int:
@@ -70,6 +79,17 @@ class Decay:
     skip: Tensor  # (seeds, T) with M (delay k)
     plain_rate: float  # median over seeds of profile.decay_per_step (least-squares fit over the distance)
     skip_rate: float  # the same with M
+    plain_rates: list[float] = field(default_factory=list)  # per seed, the fitted decay per step without M
+    skip_rates: list[float] = field(default_factory=list)  # per seed, with M
+    plain_r2: list[float] = field(default_factory=list)  # per seed, R^2 of the log-linear fit without M (1: exact)
+    skip_r2: list[float] = field(default_factory=list)  # per seed, with M
+    w_norms: list[float] = field(default_factory=list)  # per seed, ||W||_2
+    m_norms: list[float] = field(default_factory=list)  # per seed, ||M||_2
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"plain_rate": self.plain_rate, "skip_rate": self.skip_rate, "plain_rates": self.plain_rates,
+                "skip_rates": self.skip_rates, "plain_r2": self.plain_r2, "skip_r2": self.skip_r2,
+                "w_norms": self.w_norms, "m_norms": self.m_norms}
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,12 @@ class SkipResult:
     runs: list[Run]
     success: dict[str, list[float]]  # cell -> success rate at each of config.lengths
     largest_solved: dict[str, int | None]  # cell -> largest length solved by at least half the seeds
+    decay_large: Decay | None = None  # the decay comparison at ||W||_2 = config.decay_w_norm (None if 0)
+
+    def solved_counts(self) -> dict[str, list[int]]:
+        """cell -> number of seeds that solved each of config.lengths."""
+        return {c: [sum(r.solved for r in self.runs if r.cell == c and r.T == T) for T in self.config.lengths]
+                for c in self.config.cells}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,29 +122,41 @@ class SkipResult:
             "lengths": list(self.config.lengths),
             "success": self.success,
             "largest_solved": self.largest_solved,
+            "solved_counts": self.solved_counts(),
             "decay_per_step": {"plain": self.decay.plain_rate, "skip": self.decay.skip_rate},
+            "decay": self.decay.to_dict(),
+            "decay_large": None if self.decay_large is None else self.decay_large.to_dict(),
             "runs": [asdict(r) for r in self.runs],
         }
 
 
-def _median_rate(rows: Tensor) -> float:
-    """Median over seeds of each row's fitted decay per step (seeds without a rate, nan, left out)."""
-    rates = torch.tensor([decay_per_step(r) for r in rows], dtype=torch.float64)
-    return float(rates.nanmedian())  # nan when no seed has a rate
+def _median(values: list[float]) -> float:
+    """Median over seeds (seeds without a rate, nan, left out; nan when none has one)."""
+    return float(torch.tensor(values, dtype=torch.float64).nanmedian())
 
 
-def gradient_decay(config: SkipConfig) -> Decay:
-    """Probe each seed's skip cell and the same cell without M (float64, nn.RNN's init, L = v . h_T).
+def gradient_decay(config: SkipConfig, w_norm: float | None = None, m_scale: float = 1.0) -> Decay:
+    """Probe each seed's skip cell and the same cell without M (float64, nn.RNN's init, L = v . h_T); with w_norm
+    W and M are first rescaled to that spectral norm; then M is multiplied by m_scale (0 removes the M path: a
+    mutation).
 
     Both cells are built under seeded(seed), so the caller's global random stream is neither used nor advanced."""
     T, H = config.decay_T, config.hidden
     plain_rows: list[Tensor] = []
     skip_rows: list[Tensor] = []
+    w_norms, m_norms = [], []
     for seed in config.decay_seeds:
         with seeded(seed):
             skip = Recurrent(4, H, sigmoid(), delays=[config.delay], batch_first=True).double()
             plain = Recurrent(4, H, sigmoid(), batch_first=True).double()  # its W, U, b are replaced by skip's
+        with torch.no_grad():
+            if w_norm is not None:
+                skip.W.mul_(w_norm / torch.linalg.matrix_norm(skip.W, ord=2))
+                skip.M[0].mul_(w_norm / torch.linalg.matrix_norm(skip.M[0], ord=2))
+            skip.M[0].mul_(m_scale)
         plain.load_state_dict({k: v for k, v in skip.state_dict().items() if not k.startswith("M.")})
+        w_norms.append(float(torch.linalg.matrix_norm(skip.W.detach(), ord=2)))
+        m_norms.append(float(torch.linalg.matrix_norm(skip.M[0].detach(), ord=2)))
         gen = torch.Generator().manual_seed(seed)
         x = torch.randn(1, T, 4, generator=gen, dtype=torch.float64)
         v = torch.randn(H, generator=gen, dtype=torch.float64)
@@ -126,12 +164,16 @@ def gradient_decay(config: SkipConfig) -> Decay:
             n = probe(cell, x, linear_readout(v)).norms[0]  # (T,) for t = 1..T
             rows.append((n / n[-1]).flip(0))  # by distance
     plain_t, skip_t = torch.stack(plain_rows), torch.stack(skip_rows)
-    return Decay(torch.arange(T), plain_t, skip_t, _median_rate(plain_t), _median_rate(skip_t))
+    pf = [decay_fit(r) for r in plain_t]
+    sf = [decay_fit(r) for r in skip_t]
+    return Decay(torch.arange(T), plain_t, skip_t, _median([f[0] for f in pf]), _median([f[0] for f in sf]),
+                 [f[0] for f in pf], [f[0] for f in sf], [f[1] for f in pf], [f[1] for f in sf], w_norms, m_norms)
 
 
 def run(config: SkipConfig, progress: Callable[[int], None] | None = None) -> SkipResult:
     """Run experiment A; progress(n) is called with the number of training steps just taken (or skipped)."""
     decay = gradient_decay(config)
+    large = gradient_decay(config, config.decay_w_norm) if config.decay_w_norm > 0 else None
     runs: list[Run] = []
     for cell in config.cells:
         for T in config.lengths:
@@ -144,12 +186,13 @@ def run(config: SkipConfig, progress: Callable[[int], None] | None = None) -> Sk
                    for T in config.lengths] for c in config.cells}
     largest = {c: max((T for T, s in zip(config.lengths, success[c], strict=True) if s >= 0.5), default=None)
                for c in config.cells}
-    return SkipResult(config, decay, runs, success, largest)
+    return SkipResult(config, decay, runs, success, largest, large)
 
 
-def plot_decay(ax: Axes, result: SkipResult) -> list[Any]:
-    """log10 ||dL/dh_t|| / ||dL/dh_T|| against T - t, each seed a thin line, the median bold."""
-    d = result.decay
+def plot_decay(ax: Axes, result: SkipResult, decay: Decay | None = None, title: str | None = None) -> list[Any]:
+    """log10 ||dL/dh_t|| / ||dL/dh_T|| against T - t, each seed a thin line, the median bold (result.decay
+    unless another comparison, e.g. result.decay_large, is given)."""
+    d = result.decay if decay is None else decay
     artists: list[Any] = []
     for rows, color, label, rate in ((d.plain, "tab:red", "sigmoid, no M", d.plain_rate),
                                      (d.skip, "tab:blue", f"sigmoid + M (k={result.config.delay})", d.skip_rate)):
@@ -160,7 +203,7 @@ def plot_decay(ax: Axes, result: SkipResult) -> list[Any]:
                            label=f"{label}: {format_rate(rate)} per step ({len(rows)} seeds)")
     ax.set_xlabel("distance T - t (steps)")
     ax.set_ylabel("log10 ||dL/dh_t|| / ||dL/dh_T||")
-    ax.set_title(decay_title(d, result.config.delay))
+    ax.set_title(decay_title(d, result.config.delay) if title is None else title)
     ax.legend(title=f"median decay per step back:\n{DECAY_LABEL}", fontsize="small", title_fontsize="small")
     ax.grid(True, alpha=0.3)
     return artists
@@ -188,25 +231,34 @@ def decay_title(d: Decay, delay: int) -> str:
 
 
 def plot_success(ax: Axes, result: SkipResult) -> list[Any]:
-    """Success rate against sequence length, one line per cell."""
+    """Success rate against sequence length, one series per cell: markers at the measured lengths only, each with
+    its Wilson 95% interval (no line through lengths that were not run)."""
+    from scipy import stats
+
     c = result.config
+    counts = result.solved_counts()
+    n = len(c.seeds)
     artists: list[Any] = []
-    styles = ["o-", "s--", "^-.", "D:", "v-"]
+    markers = ["o", "s", "^", "D", "v"]
     for i, cell in enumerate(c.cells):
-        # a small vertical offset keeps cells with equal rates visible
-        rates = [s + 0.012 * (i - len(c.cells) / 2) for s in result.success[cell]]
-        artists += ax.plot(c.lengths, rates, styles[i % len(styles)], label=CELL_LABELS[cell], lw=2, ms=7, alpha=0.85)
-    ax.legend(title="lines offset slightly\nto stay visible", fontsize="small", title_fontsize="small")
+        rates = [k / n for k in counts[cell]]
+        lo, hi = [], []
+        for k, r in zip(counts[cell], rates, strict=True):
+            ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+            lo.append(r - float(ci.low))
+            hi.append(float(ci.high) - r)
+        artists.append(ax.errorbar(c.lengths, rates, yerr=[lo, hi], fmt=markers[i % len(markers)], ms=7,
+                                   capsize=4, lw=1.5, label=f"{CELL_LABELS[cell]}"))
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(c.lengths), [str(T) for T in c.lengths])
-    ax.set_ylim(-0.08, 1.08)
+    if len(c.lengths) == 1:
+        ax.set_xlim(c.lengths[0] / 1.5, c.lengths[0] * 1.5)
+    ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("sequence length T (steps)")
-    ax.set_ylabel(f"success rate (fraction of {len(c.seeds)} seeds)")
-    if {"sigmoid", "skip"} <= set(c.cells):
-        plain, skip = (result.largest_solved[k] or "none" for k in ("sigmoid", "skip"))
-        title = f"{c.task}: the skip cell solves up to T={skip}, plain sigmoid up to T={plain}"
-    else:
-        title = f"{c.task}: success rate against length"
-    ax.set_title(title + f"\n(solved: <1% errors on {c.test_sequences:,} fresh sequences, <= {c.steps} steps)")
+    ax.set_ylabel(f"solved (fraction of {n} seeds)")
+    counts_text = ", ".join(f"{CELL_LABELS[cell]} {'/'.join(str(k) for k in counts[cell])}" for cell in c.cells)
+    ax.set_title(f"{c.task}: seeds solved of {n}: {counts_text}\n"
+                 f"(solved: <1% errors on {c.test_sequences:,} fresh sequences within {c.steps} steps)")
+    ax.legend(title="bars: Wilson 95% interval", fontsize="small", title_fontsize="small")
     ax.grid(True, alpha=0.3)
     return artists

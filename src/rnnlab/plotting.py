@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 from matplotlib.figure import Figure
 
 DPI = 110  # the report's and the CLI's raster resolution
@@ -54,5 +55,7 @@ def draw_to_file(path: str | Path, draw: Callable[[Any], Any], size: tuple[float
 def figure_bytes(fig: Figure, fmt: str, dpi: int = DPI) -> bytes:
     """The figure as a PNG or SVG document in memory (SVG without a date in its metadata)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+    # A fixed salt makes the SVG's element ids, and so the file, the same for the same figure.
+    with matplotlib.rc_context({"svg.hashsalt": "rnnlab"}):
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
     return buf.getvalue()

@@ -302,8 +302,9 @@ def similarity_test(vectors: WordVectors, oracle: Cooccurrence, queries: int = 2
     stoi = vectors.vocab.index()
     words = [w for w in oracle.words if w in stoi]  # the oracle's words that have a vector, by frequency
     rank = {w: i for i, w in enumerate(oracle.words)}
-    if len(words) <= skip_top + 2:
-        raise ValueError(f"only {len(words)} words have both a vector and counts; need more than {skip_top + 2}")
+    if len(words) < 3:
+        raise ValueError(f"only {len(words)} words have both a vector and counts; the similarity test needs 3")
+    skip_top = min(skip_top, len(words) // 4)  # a short text has few words: skip fewer
     v = F.normalize(vectors.vectors[torch.tensor([stoi[w] for w in words])], dim=-1)  # (W, d)
     candidates = list(range(skip_top, len(words)))
     step = max(1, len(candidates) // queries)

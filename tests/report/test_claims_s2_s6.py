@@ -72,14 +72,14 @@ def test_learned_similarity_flips_on_shuffled_rows() -> None:
     """Word vectors from the count matrix itself (a truncated SVD of PPMI rows, Levy & Goldberg 2014) as the good
     subject; the same vectors given to the wrong words (shuffled rows) as the broken one."""
     text = load_text("tinyshakespeare")
-    oracle = cooccurrence(text, 1000)
+    oracle = cooccurrence(text, 500)
     U, S, _ = torch.linalg.svd(oracle.ppmi)
     vocab = Vocab(("<unk>", *oracle.words), "word")
     vectors = torch.cat([torch.zeros(1, 32, dtype=torch.float64), U[:, :32] * S[:32]]).float()
     good = WordVectors(vocab, vectors, torch.ones(len(vocab.tokens)))
-    ev = gp.measure_similarity(similarity_test(good, oracle, queries=100, matched=3))
+    ev = gp.measure_similarity(similarity_test(good, oracle, queries=80, matched=3))
     assert gp.S2_LEARNED.judge(ev) == HOLDS
-    broken = gp.measure_similarity(similarity_test(shuffled_rows(good), oracle, queries=100, matched=3))
+    broken = gp.measure_similarity(similarity_test(shuffled_rows(good), oracle, queries=80, matched=3))
     assert gp.S2_LEARNED.judge(broken) != HOLDS
     # The baseline is frequency-matched: each random partner comes from its neighbour's frequency band.
     rank = {w: i for i, w in enumerate(oracle.words)}
@@ -107,10 +107,10 @@ def test_decays_flip_on_a_schedule_one_step_late() -> None:
 
 
 def test_coin_flips_on_an_unroll_that_never_feeds_own_tokens() -> None:
-    assert gp.S6_COIN.judge(gp.measure_coin()) == HOLDS
-    never_own = gp.measure_coin(lambda m, x, eps, feed, g: unroll(m, x, 1.0, feed, g))
+    assert gp.S6_COIN.judge(gp.measure_coin(batch=32)) == HOLDS
+    never_own = gp.measure_coin(lambda m, x, eps, feed, g: unroll(m, x, 1.0, feed, g), batch=32)
     assert gp.S6_COIN.judge(never_own) == FAILS
-    always_half = gp.measure_coin(lambda m, x, eps, feed, g: unroll(m, x, 0.5, feed, g))
+    always_half = gp.measure_coin(lambda m, x, eps, feed, g: unroll(m, x, 0.5, feed, g), batch=32)
     assert gp.S6_COIN.judge(always_half) == FAILS
 
 
@@ -149,7 +149,7 @@ HMM_SMALL = dict(n_states=8, n_symbols=6, seed=0, concentration=0.1, stay=0.5)
 
 def _exposure_evidence(model: Any, hmm: HMM, seeds: int = 4) -> dict[str, Any]:
     """Score a model against the exact source with a different sampling seed per 'seed'."""
-    return gp.measure_exposure([oracle_curves(model, hmm, 256, 24, seed=s).summary() for s in range(seeds)],
+    return gp.measure_exposure([oracle_curves(model, hmm, 128, 24, seed=s).summary() for s in range(seeds)],
                                list(range(seeds)))
 
 

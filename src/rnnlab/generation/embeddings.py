@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -83,13 +84,13 @@ def cost_table(vocab_sizes: tuple[int, ...] = (1_000, 10_000, 100_000), dim: int
         ids = torch.randint(V, (tokens,), generator=g)
         x = encode(ids, V)  # (N, V)
         equal = torch.equal(one_hot_times(ids, emb.weight, encode), emb(ids))
+        matmul = partial(one_hot_times, ids, emb.weight, encode)
+        lookup = partial(emb, ids)
         rows.append(CostRow(
             V, dim, tokens, x.nelement() * x.element_size(), ids.nelement() * ids.element_size(),
-            emb.weight.nelement() * emb.weight.element_size(), int((x != 0).sum(-1).max()),
-            _flops(lambda ids=ids, w=emb.weight: one_hot_times(ids, w, encode)),
-            _flops(lambda ids=ids, e=emb: e(ids)), tokens * dim * emb.weight.element_size(),
-            _best(lambda ids=ids, w=emb.weight: one_hot_times(ids, w, encode), repeats),
-            _best(lambda ids=ids, e=emb: e(ids), repeats), equal))
+            emb.weight.nelement() * emb.weight.element_size(), int((x != 0).sum(-1).max()), _flops(matmul),
+            _flops(lookup), tokens * dim * emb.weight.element_size(), _best(matmul, repeats), _best(lookup, repeats),
+            equal))
     return rows
 
 

@@ -6,12 +6,11 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import click
-import torch
 from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -24,13 +23,6 @@ from rnnlab.generation.schedules import DECAYS, STRATEGIES, Schedule, default_sc
 def _default(cls: Any, name: str) -> Any:
     """A dataclass field's default, shown in --help so that the recipe is stated in one place."""
     return cls.__dataclass_fields__[name].default
-
-
-def _float_list(text: str, flag: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise click.BadParameter(f"{text!r} must be comma-separated numbers", param_hint=flag) from None
 
 
 @contextmanager
@@ -88,16 +80,9 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
         raise click.BadParameter(str(err), param_hint="--k" if decay != "linear" else "--k/--c/--eps-min") from None
     eps = [sched.eps(i) for i in steps]
     if plot_path:
-        from matplotlib.figure import Figure
+        from rnnlab.experiments.lm import schedule_figure
 
-        from rnnlab.experiments.exposure import plot_schedules
-
-        fig = Figure(figsize=(6.4, 4.2), layout="constrained")
-        ax = fig.add_subplot()
-        last = max(max(steps), span)
-        plot_schedules(ax, {decay: [sched.eps(i) for i in range(last + 1)]})
-        ax.set_title(f"{decay} decay: eps falls from {sched.eps(0):.2f} to {sched.eps(last):.2f} by step {last}")
-        _save_figure(fig, Path(plot_path))
+        _save_figure(schedule_figure(sched, max(max(steps), span)), Path(plot_path))
     if as_json:
         emit_json({"decay": decay, "k": sched.k, "c": sched.c, "eps_min": sched.eps_min, "steps": steps, "eps": eps})
         return
@@ -179,18 +164,9 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
       rnnlab lm --strategy scheduled:inverse-sigmoid --time-budget 0 --steps 300 --hidden 128
       rnnlab lm --save shakespeare.pt && rnnlab lm --load shakespeare.pt --prompt "JULIET:" --sample-len 400
     """
+    from rnnlab.experiments.lm import curve_figure, evaluate_lm, training_dict
     from rnnlab.generation.data import make_corpus
-    from rnnlab.generation.exposure import position_curves
-    from rnnlab.generation.lm import (
-        build_model,
-        load_checkpoint,
-        num_threads,
-        sample,
-        save_checkpoint,
-        streaming_nll,
-        train_lm,
-        windowed_nll,
-    )
+    from rnnlab.generation.lm import build_model, load_checkpoint, save_checkpoint, train_lm
 
     t_start = time.perf_counter()
     if time_budget < 0:
@@ -232,27 +208,15 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
             bar.update(task, completed=total)
         if save_path:
             save_checkpoint(save_path, model, vocab, {"strategy": strategy, "seed": seed})
-    with num_threads(result.threads if result is not None else torch.get_num_threads()):
-        val_nll = windowed_nll(model, corpus.val, eval_windows, 64)
-        curves = position_curves(model, corpus.val, windows=128, prompt=16, length=48)
-    with num_threads(1):  # one sequence, one token at a time: threads would only wait for each other
-        val_stream = streaming_nll(model, corpus.val)
-        text = sample(model, vocab, prompt, sample_len, temperature, seed) if sample_len > 0 else ""
-    wall = time.perf_counter() - t_start
-    out: dict[str, Any] = {
-        "data": data, "level": level, "config": model.config.__dict__, "strategy": strategy,
-        "val_nll": val_nll, "val_bpc": val_nll / math.log(2), "val_nll_streaming": val_stream,
-        "eval_windows": eval_windows, "exposure": {**curves.summary(), "prompt": curves.prompt,
-                                                   "tf_nll_by_pos": curves.tf_nll, "fr_nll_by_pos": curves.fr_nll},
-        "sample": prompt + (" " if vocab.level == "word" and text else "") + text, "wall_s": wall,
-        "threads": result.threads if result is not None else torch.get_num_threads(),
-        "parameters": sum(p.numel() for p in model.parameters()),
-    }
+    ev = evaluate_lm(model, corpus, vocab, eval_windows=eval_windows, prompt=prompt, sample_len=sample_len,
+                     temperature=temperature, seed=seed, threads=result.threads if result is not None else None)
+    val_nll = ev.val_nll
+    out: dict[str, Any] = {"data": data, "level": level, "config": asdict(model.config), "strategy": strategy,
+                           **ev.to_dict(), "wall_s": time.perf_counter() - t_start}
     if result is not None:
-        out.update({"steps": result.steps, "tokens": result.tokens, "train_s": result.train_s,
-                    "tokens_per_s": result.tokens_per_s, "curve": [p.__dict__ for p in result.curve]})
+        out.update(training_dict(result))
         if plot_path:
-            _save_figure(_curve_figure(result, val_nll), Path(plot_path))
+            _save_figure(curve_figure(result, val_nll), Path(plot_path))
     if as_json:
         emit_json(out)
         return
@@ -266,31 +230,15 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
             click.echo(f"{p.step:>7} {p.elapsed_s:>7.1f} {p.train_loss:>7.3f} {p.val_nll:>7.3f}")
     click.echo(f"val_nll  {val_nll:.4f} nats/token ({val_nll / math.log(2):.3f} bits), {eval_windows} windows of 64 "
                f"from a zero state (nanoGPT's protocol)")
-    click.echo(f"val_nll_streaming  {val_stream:.4f} nats/token (state carried across the validation text)")
-    s = curves.summary()
+    click.echo(f"val_nll_streaming  {ev.val_nll_streaming:.4f} nats/token (state carried across the validation "
+               "text)")
+    s = ev.exposure.summary()
     click.echo(f"exposure: NLL of the true next 48 tokens after a 16-token prompt: {s['tf_nll']:.3f} from true "
                f"prefixes, {s['fr_nll']:.3f} from the model's own (gap {s['gap_nll']:+.3f})")
-    click.echo(f"wall time {wall:.1f} s")
-    if text:
+    click.echo(f"wall time {out['wall_s']:.1f} s")
+    if sample_len > 0:
         click.echo("--- sample ---")
         click.echo(out["sample"])
-
-
-def _curve_figure(result: Any, final: float) -> Any:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
-    ax = fig.add_subplot()
-    t = [p.elapsed_s for p in result.curve]
-    ax.plot(t, [p.train_loss for p in result.curve], "o-", label="train (mean since last point)")
-    ax.plot(t, [p.val_nll for p in result.curve], "s-", label="validation, 128 random 64-char windows per point")
-    ax.axhline(1.886, color="gray", ls="--", label="nanoGPT CPU recipe, 117 s (1.886)")
-    ax.axhline(1.60, color="green", ls=":", label="target 1.60")
-    ax.set_xlabel("wall time of training (s)")
-    ax.set_ylabel("NLL (nats/char)")
-    ax.set_title(f"Validation NLL reaches {final:.3f} nats/char after {result.train_s:.0f} s of training")
-    ax.legend()
-    return fig
 
 
 # ---------------------------------------------------------------------------------------------- exposure

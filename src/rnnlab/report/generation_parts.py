@@ -19,7 +19,7 @@ from rnnlab.experiments.embeddings import EmbeddingsConfig, EmbeddingsResult, ru
 from rnnlab.experiments.exposure import ExposureConfig, ExposureResult, run_exposure
 from rnnlab.generation.embeddings import CostRow, Growth, SimilarityTest
 from rnnlab.generation.exposure import OracleCurves
-from rnnlab.generation.lm import LMConfig, Unrolled, build_model, unroll
+from rnnlab.generation.lm import LMConfig, Unrolled, build_model, num_threads, unroll
 from rnnlab.generation.schedules import DECAYS, Schedule, default_schedule
 from rnnlab.report.claims import FAILS, HOLDS, INCONCLUSIVE, ClaimSpec, Part, PartResult, new_figure, verdict_of
 from rnnlab.report.decide import compare_means, wilson_interval
@@ -120,6 +120,11 @@ def _bytes(n: float) -> str:
 
 
 def s2(scale: str) -> PartResult:
+    with num_threads(1):  # small ops: a second thread only waits (and the report's parts run one at a time)
+        return _s2(scale)
+
+
+def _s2(scale: str) -> PartResult:
     config, out = _s2_settings(scale), PartResult()
     out.configs["S2"] = asdict(config)
     res: EmbeddingsResult = run_embeddings(config)
@@ -136,7 +141,7 @@ def s2(scale: str) -> PartResult:
     ax.loglog(V, [r.lookup_bytes_read / r.tokens for r in res.costs], "v--", label="lookup W[w], bytes read/token")
     ax.set_xlabel("vocabulary size V (words)")
     ax.set_ylabel("bytes or FLOPs per token")
-    ax.set_title(f"S2: a one-hot input costs 4V bytes and 2Vd FLOPs; an index {big.index_bytes // big.tokens} bytes")
+    ax.set_title(f"S2: one-hot costs 4V bytes and 2Vd FLOPs; an index {big.index_bytes // big.tokens} bytes")
     ax.legend(fontsize=9)
     out.claims.append(S2_SPARSE.decide(
         sparse, scale=scale_info, reproduce=reproduce,
@@ -163,8 +168,7 @@ def s2(scale: str) -> PartResult:
     ax.boxplot([sim["neighbour_similarity"], sim["matched_random_similarity"]], orientation="horizontal")
     ax.set_yticks([1, 2], ["nearest neighbour", "frequency-matched\nrandom partner"])
     ax.set_xlabel("context similarity of the pair (cosine of PPMI co-occurrence rows)")
-    ax.set_title(f"S2: embedding neighbours share contexts: mean {sim['neighbour_mean']:.3f} vs "
-                 f"{sim['matched_mean']:.3f}")
+    ax.set_title(f"S2: neighbours share contexts: {sim['neighbour_mean']:.3f} vs {sim['matched_mean']:.3f}")
     t = sim["test"]
     out.claims.append(S2_LEARNED.decide(
         sim, scale={"skipgram_epochs": config.epochs, "query_words": len(sim["pairs"]),
@@ -338,8 +342,8 @@ def _gap_figure(result: ExposureResult) -> Any:
     growth = float(gaps[:, -q:].mean() - gaps[:, 1 : q + 1].mean())
     ax.set_xlabel("position t in the sequence (tokens)")
     ax.set_ylabel("KL own prefix - KL true prefix (nats)")
-    ax.set_title(f"S6: teacher-forced models' own-prefix gap {'grows' if growth > 0 else 'shrinks'} by "
-                 f"{abs(growth):.3f} nats from early to late")
+    ax.set_title(f"S6: the own-prefix gap {'grows' if growth > 0 else 'shrinks'} by {abs(growth):.3f} nats, "
+                 "early to late")
     ax.legend(fontsize=9)
     return fig
 
@@ -355,12 +359,16 @@ def _scheduled_figure(ev: dict[str, Any]) -> Any:
     ax.set_xlim(-0.6, 1.6)
     ax.set_ylabel("KL(p || q) at own prefixes (nats/token)")
     better = ev["test"]["effect"] > 0
-    ax.set_title(f"S6: scheduled sampling ends {'closer to' if better else 'further from'} the source "
-                 f"({len(ev['teacher_kl_own'])} seeds each; bars: means)")
+    ax.set_title(f"S6: scheduled sampling ends {'closer to' if better else 'further from'} the source")
     return fig
 
 
 def s6(scale: str) -> PartResult:
+    with num_threads(1):  # small models: a second thread only waits
+        return _s6(scale)
+
+
+def _s6(scale: str) -> PartResult:
     config, out = _s6_settings(scale), PartResult()
     out.configs["S6"] = asdict(config)
     reproduce = "rnnlab exposure --config {configs}/S6.toml --json"
@@ -407,8 +415,8 @@ def s6(scale: str) -> PartResult:
         key=f"KL at own prefixes: teacher {sum(scheduled['teacher_kl_own']) / len(config.seeds):.3f} vs scheduled "
             f"{sum(scheduled['scheduled_kl_own']) / len(config.seeds):.3f} nats (p = {t['p_value']:.3g})",
         figures=(out.add_figure("s6-scheduled", _scheduled_figure(scheduled),
-                                "Each dot is one seed's model; lower is closer to the source on the model's own "
-                                "samples."),)))
+                                "Each dot is one seed's model (bars: means); lower is closer to the source on the "
+                                "model's own samples."),)))
     return out
 
 

@@ -421,7 +421,7 @@ def _s6(scale: str) -> PartResult:
 
 
 PARTS = [
-    Part("S2", "S2. One-hot encoding versus dense embeddings", s2, _s2_config, budget_s=15.0,
+    Part("S2", "S2. One-hot encoding versus dense embeddings", s2, _s2_config, budget_s=20.0,
          data_files=("tinyshakespeare.txt",)),
     Part("S6", "S6. Teacher forcing, exposure bias, scheduled sampling", s6, _s6_config, budget_s=25.0),
 ]

@@ -292,9 +292,10 @@ S6_EXPOSURE = ClaimSpec(
     "S6.exposure-bias", "A model trained with teacher forcing errs more on its own prefixes than on true ones, "
     "and the gap grows with position: errors compound",
     source="paper", source_says=HOLDS, expected=FAILS, cite=BENGIO,
-    expected_because="on this HMM source the exact own-prefix gap of teacher-forced GRUs does not grow: it shrinks "
-                     "along the sequence (the models' own samples are easier for them than the source's), as He et "
-                     "al. 2019 ('Exposure Bias versus Self-Recovery') report for language models",
+    expected_because="on this HMM source the exact own-prefix gap of teacher-forced GRUs does not grow: it "
+                     "shrinks along the sequence (the models' own samples are easier for them than the source's), "
+                     "the self-recovery He, Zhang, Zhou, Glass 2021 ('Exposure Bias versus Self-Recovery') report "
+                     "for language models",
     criterion="Per seed, the gap $KL(p\\|q)$ at the model's own prefixes minus at prefixes drawn from the source "
               "(exact, an HMM source), averaged over the last quarter of positions against positions 2..T/4+1: "
               "one-sided permutation test over seeds that the late gap exceeds the early one, at 5%; does not hold "

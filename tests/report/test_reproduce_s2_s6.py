@@ -12,7 +12,7 @@ import tomli_w
 import torch
 
 from rnnlab.cli.main import main
-from rnnlab.configfile import load_config
+from rnnlab.experiments.config import load_config
 from rnnlab.experiments.embeddings import EmbeddingsConfig, run_embeddings
 from rnnlab.experiments.exposure import ExposureConfig, run_exposure
 from rnnlab.generation.schedules import default_schedule

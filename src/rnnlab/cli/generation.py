@@ -250,7 +250,7 @@ def _given(name: str) -> bool:
 
 
 def _read_config(cls: Any, path: str) -> Any:
-    from rnnlab.configfile import load_config
+    from rnnlab.experiments.config import load_config
 
     try:
         return load_config(cls, path)

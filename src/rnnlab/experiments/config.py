@@ -1,0 +1,49 @@
+"""Experiment settings from TOML: a file's keys become the fields of a config dataclass, checked.
+
+The report writes the settings each part ran with as TOML (configs/NAME.toml); `rnnlab experiment NAME
+--config FILE` reads them back here, so a claim's reproduce command runs exactly what the report ran.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+C = TypeVar("C")
+
+
+def config_from_dict(cls: type[C], data: dict[str, Any], where: str = "config") -> C:
+    """cls(**data) with TOML's lists turned into the tuples the dataclass fields hold; unknown keys are refused
+    with one message naming them and listing the valid keys (generated from the dataclass's fields)."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(fields)}")
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        hint = hints.get(name)
+        if isinstance(value, list) and typing.get_origin(hint) is tuple:
+            value = tuple(value)
+        values[name] = value
+    try:
+        return cls(**values)
+    except TypeError as e:
+        raise ValueError(f"{where}: {e}") from None
+
+
+def load_config(cls: type[C], path: str | Path) -> C:
+    """Read a TOML file into the config dataclass cls (see config_from_dict)."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValueError(f"cannot read config {str(p)!r}: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"config {str(p)!r} is not valid TOML: {e}") from None
+    return config_from_dict(cls, data, str(p))

@@ -168,7 +168,7 @@ def _s2(scale: str) -> PartResult:
     ax.boxplot([sim["neighbour_similarity"], sim["matched_random_similarity"]], orientation="horizontal")
     ax.set_yticks([1, 2], ["nearest neighbour", "frequency-matched\nrandom partner"])
     ax.set_xlabel("context similarity of the pair (cosine of PPMI co-occurrence rows)")
-    ax.set_title(f"S2: neighbours share contexts: {sim['neighbour_mean']:.3f} vs {sim['matched_mean']:.3f}")
+    ax.set_title(f"S2: neighbours share contexts (means {sim['neighbour_mean']:.3f} vs {sim['matched_mean']:.3f})")
     t = sim["test"]
     out.claims.append(S2_LEARNED.decide(
         sim, scale={"skipgram_epochs": config.epochs, "query_words": len(sim["pairs"]),

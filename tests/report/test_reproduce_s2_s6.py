@@ -101,3 +101,17 @@ def test_s2_reproduce_command_prints_the_evidence(tmp_path: Path, capsys: pytest
     assert d["one_hot_max_cosine"] == res.one_hot_max_cosine == 0.0
     assert d["similarity"]["neighbour"] == sim["neighbour_similarity"]
     assert d["similarity"]["matched"] == sim["matched_random_similarity"]
+
+
+def test_s6_coin_reproduce_command_prints_the_evidence() -> None:
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    argv = shlex.split(gp.COIN_COMMAND)
+    assert argv[0] == "python"
+    src = str(Path(gp.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, check=True, env=env).stdout
+    assert json.loads(out) == gp.measure_coin()

@@ -232,6 +232,8 @@ S6_DECAYS = ClaimSpec(
 
 Unroll = Callable[..., Unrolled]  # unroll(model, x, eps, feed, generator) as in generation.lm
 COIN_EPS = (0.25, 0.5, 0.75)
+COIN_COMMAND = ("python -c \"import json; from rnnlab.report.generation_parts import measure_coin; "
+                "print(json.dumps(measure_coin()))\"")
 COIN_TOLERANCE = 0.05  # the rate of fed truths must be within this of eps
 
 
@@ -394,7 +396,7 @@ def _s6(scale: str) -> PartResult:
     rates = ", ".join(f"{r['truth_fed'] / r['own_differs']:.3f}" for r in coin["rows"])
     out.claims.append(S6_COIN.decide(
         coin, scale={"sequences": 64, "length": 33}, key=f"truth rates {rates} at eps {', '.join(map(str, COIN_EPS))}",
-        reproduce="python -m pytest tests/report/test_claims_s2_s6.py -k coin"))
+        reproduce=COIN_COMMAND))
 
     result = run_exposure(config, figures=False)  # the part draws its own, sized for the page
     scale_info = {"seeds": len(config.seeds), "steps": config.steps, "model": f"{config.cell.upper()}-{config.hidden}",

@@ -6,11 +6,12 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import click
-import torch
+from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -22,13 +23,6 @@ from rnnlab.generation.schedules import DECAYS, STRATEGIES, Schedule, default_sc
 def _default(cls: Any, name: str) -> Any:
     """A dataclass field's default, shown in --help so that the recipe is stated in one place."""
     return cls.__dataclass_fields__[name].default
-
-
-def _float_list(text: str, flag: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise click.BadParameter(f"{text!r} must be comma-separated numbers", param_hint=flag) from None
 
 
 @contextmanager
@@ -86,16 +80,9 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
         raise click.BadParameter(str(err), param_hint="--k" if decay != "linear" else "--k/--c/--eps-min") from None
     eps = [sched.eps(i) for i in steps]
     if plot_path:
-        from matplotlib.figure import Figure
+        from rnnlab.experiments.lm import schedule_figure
 
-        from rnnlab.experiments.exposure import plot_schedules
-
-        fig = Figure(figsize=(6.4, 4.2), layout="constrained")
-        ax = fig.add_subplot()
-        last = max(max(steps), span)
-        plot_schedules(ax, {decay: [sched.eps(i) for i in range(last + 1)]})
-        ax.set_title(f"{decay} decay: eps falls from {sched.eps(0):.2f} to {sched.eps(last):.2f} by step {last}")
-        _save_figure(fig, Path(plot_path))
+        _save_figure(schedule_figure(sched, max(max(steps), span)), Path(plot_path))
     if as_json:
         emit_json({"decay": decay, "k": sched.k, "c": sched.c, "eps_min": sched.eps_min, "steps": steps, "eps": eps})
         return
@@ -177,18 +164,9 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
       rnnlab lm --strategy scheduled:inverse-sigmoid --time-budget 0 --steps 300 --hidden 128
       rnnlab lm --save shakespeare.pt && rnnlab lm --load shakespeare.pt --prompt "JULIET:" --sample-len 400
     """
+    from rnnlab.experiments.lm import curve_figure, evaluate_lm, training_dict
     from rnnlab.generation.data import make_corpus
-    from rnnlab.generation.exposure import position_curves
-    from rnnlab.generation.lm import (
-        build_model,
-        load_checkpoint,
-        num_threads,
-        sample,
-        save_checkpoint,
-        streaming_nll,
-        train_lm,
-        windowed_nll,
-    )
+    from rnnlab.generation.lm import build_model, load_checkpoint, save_checkpoint, train_lm
 
     t_start = time.perf_counter()
     if time_budget < 0:
@@ -230,27 +208,15 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
             bar.update(task, completed=total)
         if save_path:
             save_checkpoint(save_path, model, vocab, {"strategy": strategy, "seed": seed})
-    with num_threads(result.threads if result is not None else torch.get_num_threads()):
-        val_nll = windowed_nll(model, corpus.val, eval_windows, 64)
-        curves = position_curves(model, corpus.val, windows=128, prompt=16, length=48)
-    with num_threads(1):  # one sequence, one token at a time: threads would only wait for each other
-        val_stream = streaming_nll(model, corpus.val)
-        text = sample(model, vocab, prompt, sample_len, temperature, seed) if sample_len > 0 else ""
-    wall = time.perf_counter() - t_start
-    out: dict[str, Any] = {
-        "data": data, "level": level, "config": model.config.__dict__, "strategy": strategy,
-        "val_nll": val_nll, "val_bpc": val_nll / math.log(2), "val_nll_streaming": val_stream,
-        "eval_windows": eval_windows, "exposure": {**curves.summary(), "prompt": curves.prompt,
-                                                   "tf_nll_by_pos": curves.tf_nll, "fr_nll_by_pos": curves.fr_nll},
-        "sample": prompt + (" " if vocab.level == "word" and text else "") + text, "wall_s": wall,
-        "threads": result.threads if result is not None else torch.get_num_threads(),
-        "parameters": sum(p.numel() for p in model.parameters()),
-    }
+    ev = evaluate_lm(model, corpus, vocab, eval_windows=eval_windows, prompt=prompt, sample_len=sample_len,
+                     temperature=temperature, seed=seed, threads=result.threads if result is not None else None)
+    val_nll = ev.val_nll
+    out: dict[str, Any] = {"data": data, "level": level, "config": asdict(model.config), "strategy": strategy,
+                           **ev.to_dict(), "wall_s": time.perf_counter() - t_start}
     if result is not None:
-        out.update({"steps": result.steps, "tokens": result.tokens, "train_s": result.train_s,
-                    "tokens_per_s": result.tokens_per_s, "curve": [p.__dict__ for p in result.curve]})
+        out.update(training_dict(result))
         if plot_path:
-            _save_figure(_curve_figure(result, val_nll), Path(plot_path))
+            _save_figure(curve_figure(result, val_nll), Path(plot_path))
     if as_json:
         emit_json(out)
         return
@@ -264,37 +230,38 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
             click.echo(f"{p.step:>7} {p.elapsed_s:>7.1f} {p.train_loss:>7.3f} {p.val_nll:>7.3f}")
     click.echo(f"val_nll  {val_nll:.4f} nats/token ({val_nll / math.log(2):.3f} bits), {eval_windows} windows of 64 "
                f"from a zero state (nanoGPT's protocol)")
-    click.echo(f"val_nll_streaming  {val_stream:.4f} nats/token (state carried across the validation text)")
-    s = curves.summary()
+    click.echo(f"val_nll_streaming  {ev.val_nll_streaming:.4f} nats/token (state carried across the validation "
+               "text)")
+    s = ev.exposure.summary()
     click.echo(f"exposure: NLL of the true next 48 tokens after a 16-token prompt: {s['tf_nll']:.3f} from true "
                f"prefixes, {s['fr_nll']:.3f} from the model's own (gap {s['gap_nll']:+.3f})")
-    click.echo(f"wall time {wall:.1f} s")
-    if text:
+    click.echo(f"wall time {out['wall_s']:.1f} s")
+    if sample_len > 0:
         click.echo("--- sample ---")
         click.echo(out["sample"])
-
-
-def _curve_figure(result: Any, final: float) -> Any:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
-    ax = fig.add_subplot()
-    t = [p.elapsed_s for p in result.curve]
-    ax.plot(t, [p.train_loss for p in result.curve], "o-", label="train (mean since last point)")
-    ax.plot(t, [p.val_nll for p in result.curve], "s-", label="validation, 128 random 64-char windows per point")
-    ax.axhline(1.886, color="gray", ls="--", label="nanoGPT CPU recipe, 117 s (1.886)")
-    ax.axhline(1.60, color="green", ls=":", label="target 1.60")
-    ax.set_xlabel("wall time of training (s)")
-    ax.set_ylabel("NLL (nats/char)")
-    ax.set_title(f"Validation NLL reaches {final:.3f} nats/char after {result.train_s:.0f} s of training")
-    ax.legend()
-    return fig
 
 
 # ---------------------------------------------------------------------------------------------- exposure
 
 
+def _given(name: str) -> bool:
+    """Was the option given on the command line (rather than left at its default)?"""
+    return click.get_current_context().get_parameter_source(name) == ParameterSource.COMMANDLINE
+
+
+def _read_config(cls: Any, path: str) -> Any:
+    from rnnlab.experiments.config import load_config
+
+    try:
+        return load_config(cls, path)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--config") from None
+
+
 @click.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="A TOML file of ExposureConfig fields (as the report writes to configs/S6.toml); options given "
+                   "on the command line override it.")
 @click.option("--source", type=click.Choice(["oracle", "tinyshakespeare"]), default="oracle", show_default=True,
               help="oracle: an HMM with exact likelihood; tinyshakespeare: real text.")
 @click.option("--seeds", "seeds_text", default="0,1,2", show_default=True, help="Model seeds (>= 3 for a spread).")
@@ -308,35 +275,51 @@ def _curve_figure(result: Any, final: float) -> Any:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/exposure", show_default=True,
               help="Folder for the figures (schedules.png, by_position.png).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"table", "comparisons", "runs", "figures", ...}.')
-def exposure(source: str, seeds_text: str, strategies_text: str, steps: int | None, hidden: int | None, feed: str,
-             data: str, out_dir: str, as_json: bool) -> None:
+def exposure(config_path: str | None, source: str, seeds_text: str, strategies_text: str, steps: int | None,
+             hidden: int | None, feed: str, data: str, out_dir: str, as_json: bool) -> None:
     """Train every strategy with several seeds and measure exposure bias, with mean and spread.
 
     On the oracle source the scores are exact: KL(p || q) at prefixes the model generated itself
-    (kl_own) against at true prefixes (kl_true). On Tiny Shakespeare: the NLL of the true continuation
-    after the model's own prefix (fr_nll) against after the true one (tf_nll).
+    (kl_own) against at true prefixes (kl_true), and their gap early and late in the sequence
+    (gap_early, gap_late, gap_growth). On Tiny Shakespeare: the NLL of the true continuation after
+    the model's own prefix (fr_nll) against after the true one (tf_nll).
 
     \b
     Examples:
       rnnlab exposure --seeds 0,1,2
+      rnnlab exposure --config rnnlab-report/configs/S6.toml --json
       rnnlab exposure --source tinyshakespeare --seeds 0,1,2 --out out/exposure-text
     """
     from rnnlab.experiments.exposure import ExposureConfig, run_exposure, text_config
 
-    seeds = tuple(parse_ints(seeds_text, "--seeds"))
-    strategies = tuple(s.strip() for s in strategies_text.split(",") if s.strip())
-    for s in strategies:
-        if s not in STRATEGIES:
-            raise click.BadParameter(f"unknown strategy {s!r}; valid: {', '.join(STRATEGIES)}",
-                                     param_hint="--strategies")
-    overrides: dict[str, Any] = {"seeds": seeds, "strategies": strategies, "feed": feed}
+    overrides: dict[str, Any] = {}
+    if config_path is None or _given("seeds_text"):
+        overrides["seeds"] = tuple(parse_ints(seeds_text, "--seeds"))
+    if config_path is None or _given("strategies_text"):
+        strategies = tuple(s.strip() for s in strategies_text.split(",") if s.strip())
+        for s in strategies:
+            if s not in STRATEGIES:
+                raise click.BadParameter(f"unknown strategy {s!r}; valid: {', '.join(STRATEGIES)}",
+                                         param_hint="--strategies")
+        overrides["strategies"] = strategies
+    if config_path is None or _given("feed"):
+        overrides["feed"] = feed
     if steps is not None:
         overrides["steps"] = steps
     if hidden is not None:
         overrides["hidden"] = hidden
-    config = ExposureConfig(**overrides) if source == "oracle" else text_config(data=data, **overrides)
+    if config_path is not None:
+        base = _read_config(ExposureConfig, config_path)
+        if _given("source"):
+            overrides["source"] = source
+        if _given("data"):
+            overrides["data"] = data
+        config = replace(base, **overrides)
+    else:
+        config = ExposureConfig(**overrides) if source == "oracle" else text_config(data=data, **overrides)
     with _progress(True) as bar:
-        task = bar.add_task(f"exposure ({source})", total=len(strategies) * len(seeds) * config.steps, info="")
+        task = bar.add_task(f"exposure ({config.source})",
+                            total=len(config.strategies) * len(config.seeds) * config.steps, info="")
 
         def on_step(strategy: str, seed: int, step: int, total: int) -> None:
             bar.update(task, advance=1, info=f"{strategy} seed {seed}")
@@ -350,13 +333,13 @@ def exposure(source: str, seeds_text: str, strategies_text: str, steps: int | No
         _save_figure(fig, png)
         figures[name] = str(png)
     if as_json:
-        emit_json({"source": source, **result.to_dict(), "figures": figures})
+        emit_json({"source": config.source, **result.to_dict(), "figures": figures})
         return
     table = result.table()
     metrics = list(next(iter(table.values())))
-    click.echo(f"exposure bias on {source}: {len(strategies)} strategies x {len(seeds)} seeds, {config.steps} steps "
-               f"each; mean ± std over seeds (lower is better)")
-    width = max(len(s) for s in strategies)
+    click.echo(f"exposure bias on {config.source}: {len(config.strategies)} strategies x {len(config.seeds)} seeds, "
+               f"{config.steps} steps each; mean ± std over seeds (lower is better)")
+    width = max(len(s) for s in config.strategies)
     click.echo(f"{'strategy':<{width}}  " + "  ".join(f"{m:>17}" for m in metrics))
     for s, row in table.items():
         click.echo(f"{s:<{width}}  " + "  ".join(f"{a:>8.4f} ± {b:<6.4f}" for a, b in row.values()))
@@ -372,78 +355,81 @@ def exposure(source: str, seeds_text: str, strategies_text: str, steps: int | No
 
 
 @click.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="A TOML file of EmbeddingsConfig fields (as the report writes to configs/S2.toml); options "
+                   "given on the command line override it.")
 @click.option("--vocab-sizes", "sizes_text", default="1000,10000,100000", show_default=True,
-              help="Vocabulary sizes of the memory/time table.")
+              help="Vocabulary sizes of the memory/FLOP table.")
 @click.option("--dim", type=int, default=128, show_default=True, help="Embedding size d.")
 @click.option("--words", "words_text", default="king,queen,father,love,night,sword,lord,sweet", show_default=True,
               help="Words whose nearest neighbours are printed.")
 @click.option("--epochs", type=int, default=5, show_default=True, help="Skip-gram passes over Tiny Shakespeare.")
 @click.option("--data", default="tinyshakespeare", show_default=True, help="Text the word vectors are learned on.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the word vectors and the timings' data.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the word vectors and the table's data.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"equal", "costs", "growth", "one_hot_max_cosine", '
-              '"neighbours"}.')
-def embeddings(sizes_text: str, dim: int, words_text: str, epochs: int, data: str, seed: int, as_json: bool) -> None:
-    """One-hot versus dense embeddings: exact equality, memory and time, vocabulary growth, similarity.
+              '"neighbours", "similarity"}.')
+def embeddings(config_path: str | None, sizes_text: str, dim: int, words_text: str, epochs: int, data: str,
+               seed: int, as_json: bool) -> None:
+    """One-hot versus dense embeddings: exact equality, bytes and FLOPs, vocabulary growth, similarity.
 
     \b
     Examples:
       rnnlab embeddings
       rnnlab embeddings --words king,love,death --json
+      rnnlab embeddings --config rnnlab-report/configs/S2.toml --json
     """
-    from rnnlab.generation.data import load_text
-    from rnnlab.generation.embeddings import (
-        SkipGramConfig,
-        cost_table,
-        one_hot_max_cosine,
-        train_skipgram,
-        vocab_growth,
-    )
-    from rnnlab.generation.lm import num_threads
+    from rnnlab.experiments.embeddings import EmbeddingsConfig, run_embeddings
 
-    sizes = parse_ints(sizes_text, "--vocab-sizes")
-    if any(v < 1 or v > 1_000_000 for v in sizes):
-        raise click.BadParameter(f"vocabulary sizes must be in 1..1000000, got {sizes_text!r}",
-                                 param_hint="--vocab-sizes")
-    if dim < 1:
-        raise click.BadParameter(f"must be >= 1, got {dim}", param_hint="--dim")
-    if epochs < 1:
-        raise click.BadParameter(f"must be >= 1, got {epochs}", param_hint="--epochs")
-    queries = [w.strip().lower() for w in words_text.split(",") if w.strip()]
-    text = load_text(data)
-    costs = cost_table(tuple(sizes), dim, seed=seed)
-    growth = vocab_growth(1000, dim, seed)
-    cos0 = one_hot_max_cosine(1000)
-    with _progress(True) as bar, num_threads(1):  # small batched ops: extra threads only synchronise
-        task = bar.add_task("skip-gram vectors", total=None, info="")
-        vectors = train_skipgram(text, SkipGramConfig(epochs=epochs, seed=seed))
+    overrides: dict[str, Any] = {}
+    if config_path is None or _given("sizes_text"):
+        sizes = parse_ints(sizes_text, "--vocab-sizes")
+        if any(v < 1 or v > 1_000_000 for v in sizes):
+            raise click.BadParameter(f"vocabulary sizes must be in 1..1000000, got {sizes_text!r}",
+                                     param_hint="--vocab-sizes")
+        overrides["vocab_sizes"] = tuple(sizes)
+    for name, value, flag in (("dim", dim, "--dim"), ("epochs", epochs, "--epochs")):
+        if config_path is None or _given(name):
+            if value < 1:
+                raise click.BadParameter(f"must be >= 1, got {value}", param_hint=flag)
+            overrides[name] = value
+    if config_path is None or _given("words_text"):
+        overrides["words"] = tuple(w.strip().lower() for w in words_text.split(",") if w.strip())
+    if config_path is None or _given("data"):
+        overrides["data"] = data
+    if config_path is None or _given("seed"):
+        overrides["seed"] = seed
+    base = _read_config(EmbeddingsConfig, config_path) if config_path is not None else EmbeddingsConfig()
+    config = replace(base, **overrides)
+    with _progress(True) as bar:
+        task = bar.add_task("one-hot costs, skip-gram vectors", total=None, info="")
+        result = run_embeddings(config)  # a word without a vector: ValueError, one line and exit 2
         bar.update(task, completed=1, total=1)
-    missing = [w for w in queries if w not in vectors.vocab.index()]
-    if missing:
-        raise click.BadParameter(f"word(s) {missing} not among the {vectors.vocab.size} words seen >= 5 times",
-                                 param_hint="--words")
-    neighbours = {w: vectors.nearest(w, 5) for w in queries}
     if as_json:
-        emit_json({"equal": all(r.equal for r in costs), "costs": [r.__dict__ for r in costs],
-                   "growth": growth.__dict__, "one_hot_max_cosine": cos0,
-                   "neighbours": {w: [{"word": n, "cosine": cv} for n, cv in ns] for w, ns in neighbours.items()}})
+        emit_json(result.to_dict())
         return
-    click.echo("(1) one_hot(tokens) @ W versus nn.Embedding(tokens), "
-               f"{costs[0].tokens} tokens, d = {dim}:")
-    click.echo(f"{'V':>8} {'one-hot input':>14} {'index input':>12} {'W':>10} {'matmul ms':>10} {'lookup ms':>10} "
-               f"{'equal':>6}")
+    costs, g = result.costs, result.growth
+    click.echo(f"(1) one_hot(tokens) @ W versus nn.Embedding(tokens), {costs[0].tokens} tokens, d = {config.dim} "
+               "(times are noisy: bytes and FLOPs are the measure):")
+    click.echo(f"{'V':>8} {'one-hot input':>14} {'index input':>12} {'W':>10} {'matmul FLOPs':>13} {'lookup':>7} "
+               f"{'matmul ms':>10} {'lookup ms':>10} {'equal':>6}")
     for r in costs:
         click.echo(f"{r.vocab:>8} {_bytes(r.one_hot_bytes):>14} {_bytes(r.index_bytes):>12} "
-                   f"{_bytes(r.weight_bytes):>10} {r.matmul_s * 1e3:>10.3f} {r.lookup_s * 1e3:>10.3f} "
-                   f"{str(r.equal):>6}")
-    g = growth
+                   f"{_bytes(r.weight_bytes):>10} {r.matmul_flops:>13.3g} {r.lookup_flops:>7} "
+                   f"{r.matmul_s * 1e3:>10.3f} {r.lookup_s * 1e3:>10.3f} {str(r.equal):>6}")
     click.echo(f"(2) adding one token to V = {g.vocab_before}: one-hot input length {g.one_hot_dim[0]} -> "
                f"{g.one_hot_dim[1]}, its layer's W {g.one_hot_weight_shape[0]} -> {g.one_hot_weight_shape[1]} "
                f"(old inputs still fit: {g.old_inputs_fit_new_layer}); embedding rows {g.embedding_rows[0]} -> "
                f"{g.embedding_rows[1]}, existing outputs unchanged: {g.embedding_outputs_unchanged}")
-    click.echo(f"(3) largest |cosine| between distinct one-hot vectors (V = 1000): {cos0:g}; skip-gram vectors "
-               f"(d = {vectors.vectors.shape[1]}, {vectors.vocab.size - 1} words) on {data}, nearest by cosine:")
-    for w, ns in neighbours.items():
+    click.echo(f"(3) largest |cosine| between distinct one-hot vectors (V = {config.cosine_vocab}): "
+               f"{result.one_hot_max_cosine:g}; skip-gram vectors (d = {config.vector_dim}, "
+               f"{result.vectors.vocab.size - 1} words) on {config.data}, nearest by cosine:")
+    for w, ns in result.neighbours.items():
         click.echo(f"  {w:<10} " + ", ".join(f"{n} {cv:.2f}" for n, cv in ns))
+    sim = result.similarity
+    if sim.neighbour:
+        click.echo(f"    context similarity (PPMI counts) of {len(sim.pairs)} neighbour pairs "
+                   f"{sum(sim.neighbour) / len(sim.neighbour):.3f} vs frequency-matched random pairs "
+                   f"{sum(sim.matched) / max(1, len(sim.matched)):.3f}")
 
 
 def _bytes(n: int) -> str:

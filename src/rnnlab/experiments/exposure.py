@@ -156,8 +156,9 @@ def _mean_std(v: list[float]) -> tuple[float, float]:
     return statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0
 
 
-def run_exposure(config: ExposureConfig, on_step: Callable[[str, int, int, int], None] | None = None) -> ExposureResult:
-    """Train one model per (strategy, seed), score each, and draw the figures.
+def run_exposure(config: ExposureConfig, on_step: Callable[[str, int, int, int], None] | None = None,
+                 figures: bool = True) -> ExposureResult:
+    """Train one model per (strategy, seed), score each, and draw the figures (unless figures=False).
 
     on_step(strategy, seed, step, steps) is called after each training step (progress bars).
     """
@@ -182,7 +183,8 @@ def run_exposure(config: ExposureConfig, on_step: Callable[[str, int, int, int],
             curves, metrics = setup.score(model)
             runs.append(Run(strategy_name, seed, metrics, curves, res.train_s, res.tokens_per_s))
     result = ExposureResult(config, runs, eps)
-    result.figures.update(make_figures(result))
+    if figures:
+        result.figures.update(make_figures(result))
     return result
 
 

@@ -12,58 +12,85 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from rnnlab.generation.data import Vocab, split_words, word_vocab
 
+Encode = Callable[[Tensor, int], Tensor]  # (token ids (N,), V) -> input vectors (N, V)
 
-def one_hot_times(tokens: Tensor, W: Tensor) -> Tensor:
+
+def one_hot(tokens: Tensor, V: int) -> Tensor:
+    """The one-hot input vectors of `tokens`, float32: (N,) -> (N, V)."""
+    return F.one_hot(tokens, V).float()
+
+
+def one_hot_times(tokens: Tensor, W: Tensor, encode: Encode = one_hot) -> Tensor:
     """one_hot(tokens) @ W: tokens (N,) -> (N, d), the input layer as a matmul over V-long vectors."""
-    return F.one_hot(tokens, W.shape[0]).to(W.dtype) @ W  # (N, V) @ (V, d)
+    return encode(tokens, W.shape[0]).to(W.dtype) @ W  # (N, V) @ (V, d)
 
 
 @dataclass(frozen=True)
 class CostRow:
-    """Memory and time of one input layer read both ways, for one vocabulary size."""
+    """Memory and work of one input layer read both ways, for one vocabulary size. Bytes and operation counts
+    are measured on the tensors and by torch's FlopCounterMode; the times are evidence only (machines are noisy)."""
 
     vocab: int  # V
     dim: int  # d
-    tokens: int  # tokens in the batch
-    one_hot_bytes: int  # the one-hot inputs, N x V float32
-    index_bytes: int  # the token ids, N int64
+    tokens: int  # tokens in the batch, N
+    one_hot_bytes: int  # bytes of the encoded inputs (N, V) as built (nelement x element size)
+    index_bytes: int  # bytes of the token ids (N,) int64
     weight_bytes: int  # W, V x d float32 (the same table either way)
-    matmul_s: float  # best time of one_hot(tokens) @ W, one-hot construction included
-    lookup_s: float  # best time of nn.Embedding(tokens)
+    nonzeros_per_input: int  # most non-zero entries in one encoded input (1 for one-hot)
+    matmul_flops: int  # FLOPs of encode(tokens) @ W, counted by torch.utils.flop_counter (2 N V d)
+    lookup_flops: int  # FLOPs of nn.Embedding(tokens), counted the same way (0: it copies rows)
+    lookup_bytes_read: int  # bytes the lookup reads: N rows of d float32
+    matmul_s: float  # best time of encode(tokens) @ W, the encoding included (evidence, never a verdict)
+    lookup_s: float  # best time of nn.Embedding(tokens) (evidence, never a verdict)
     equal: bool  # the two results are bit-for-bit equal
 
 
-def _best(fn: object, repeats: int) -> float:
+def _best(fn: Callable[[], object], repeats: int) -> float:
     best = math.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
+        fn()
         best = min(best, time.perf_counter() - t0)
     return best
 
 
+def _flops(fn: Callable[[], object]) -> int:
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
+
+
 @torch.no_grad()
 def cost_table(vocab_sizes: tuple[int, ...] = (1_000, 10_000, 100_000), dim: int = 128, tokens: int = 256,
-               repeats: int = 3, seed: int = 0) -> list[CostRow]:
-    """For each V: bytes of the inputs and best-of-`repeats` seconds of matmul versus lookup."""
+               repeats: int = 3, seed: int = 0, encode: Encode = one_hot) -> list[CostRow]:
+    """For each V: bytes, non-zeros and FLOPs of encode(tokens) @ W against the lookup W[tokens], and
+    best-of-`repeats` seconds of each."""
     rows = []
     g = torch.Generator().manual_seed(seed)
     for V in vocab_sizes:
         emb = nn.Embedding(V, dim)
         nn.init.normal_(emb.weight, generator=g)
         ids = torch.randint(V, (tokens,), generator=g)
-        equal = torch.equal(one_hot_times(ids, emb.weight), emb(ids))
-        matmul_s = _best(lambda ids=ids, w=emb.weight: one_hot_times(ids, w), repeats)
-        lookup_s = _best(lambda ids=ids, e=emb: e(ids), repeats)
-        rows.append(CostRow(V, dim, tokens, tokens * V * 4, tokens * 8, V * dim * 4, matmul_s, lookup_s, equal))
+        x = encode(ids, V)  # (N, V)
+        equal = torch.equal(one_hot_times(ids, emb.weight, encode), emb(ids))
+        matmul = partial(one_hot_times, ids, emb.weight, encode)
+        lookup = partial(emb, ids)
+        rows.append(CostRow(
+            V, dim, tokens, x.nelement() * x.element_size(), ids.nelement() * ids.element_size(),
+            emb.weight.nelement() * emb.weight.element_size(), int((x != 0).sum(-1).max()), _flops(matmul),
+            _flops(lookup), tokens * dim * emb.weight.element_size(), _best(matmul, repeats), _best(lookup, repeats),
+            equal))
     return rows
 
 
@@ -72,10 +99,12 @@ class Growth:
     """What adding one token to a vocabulary of V costs each encoding."""
 
     vocab_before: int  # V
-    one_hot_dim: tuple[int, int]  # length of a one-hot input before and after: V -> V + 1
+    one_hot_dim: tuple[int, int]  # length of an encoded input before and after: V -> V + 1
     one_hot_weight_shape: tuple[tuple[int, ...], tuple[int, ...]]  # the reading layer's W before and after
-    old_inputs_fit_new_layer: bool  # can the old V-long one-hot inputs still be fed? (no)
+    old_inputs_fit_new_layer: bool  # can the old encoded inputs still be fed to the new layer? (no for one-hot)
+    one_hot_new_parameters: int  # weights of the rebuilt layer that reads the new inputs: (V + 1) d
     embedding_rows: tuple[int, int]  # rows of the embedding table: V -> V + 1
+    embedding_new_parameters: int  # weights the grown table adds: d
     embedding_outputs_unchanged: bool  # every old token's vector is bit-for-bit the same after growing
 
 
@@ -87,32 +116,38 @@ def grow_embedding(emb: nn.Embedding, extra: int = 1) -> nn.Embedding:
     return grown
 
 
+Grow = Callable[[nn.Embedding], nn.Embedding]  # a table -> the table with one more token
+
+
 @torch.no_grad()
-def vocab_growth(V: int = 1000, dim: int = 128, seed: int = 0) -> Growth:
-    """Add one token both ways and check what changes."""
+def vocab_growth(V: int = 1000, dim: int = 128, seed: int = 0, encode: Encode = one_hot,
+                 grow: Grow = grow_embedding) -> Growth:
+    """Add one token both ways and check what changes: the encoded inputs and the layer that reads them, and
+    the embedding table grown by `grow`."""
     if V < 1:
         raise ValueError(f"vocabulary size must be >= 1, got {V}")
+    ids = torch.arange(V)
+    old_inputs, new_inputs = encode(ids, V), encode(ids, V + 1)  # (V, L), (V, L')
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        linear = nn.Linear(V, dim, bias=False)  # reads one-hot vectors: W is (d, V)
-        linear_grown = nn.Linear(V + 1, dim, bias=False)  # a new token: the layer is rebuilt with a new shape
+        linear = nn.Linear(old_inputs.shape[1], dim, bias=False)  # reads the encoded inputs: W is (d, L)
+        linear_grown = nn.Linear(new_inputs.shape[1], dim, bias=False)  # the layer for the grown vocabulary
         emb = nn.Embedding(V, dim)
-        grown = grow_embedding(emb)
-    ids = torch.arange(V)
-    old_inputs = F.one_hot(ids, V).float()  # (V, V)
+        grown = grow(emb)
     try:
         linear_grown(old_inputs)
         fits = True
     except RuntimeError:
         fits = False
-    unchanged = torch.equal(emb(ids), grown(ids))
-    return Growth(V, (V, V + 1), (tuple(linear.weight.shape), tuple(linear_grown.weight.shape)), fits,
-                  (V, V + 1), unchanged)
+    unchanged = grown.num_embeddings == V + 1 and torch.equal(emb(ids), grown(ids))
+    return Growth(V, (old_inputs.shape[1], new_inputs.shape[1]),
+                  (tuple(linear.weight.shape), tuple(linear_grown.weight.shape)), fits, linear_grown.weight.numel(),
+                  (V, grown.num_embeddings), grown.weight.numel() - emb.weight.numel(), unchanged)
 
 
-def one_hot_max_cosine(V: int) -> float:
-    """The largest |cosine| between two distinct one-hot vectors of length V (it is 0)."""
-    E = F.normalize(F.one_hot(torch.arange(V), V).float(), dim=-1)  # (V, V), unit rows
+def one_hot_max_cosine(V: int, encode: Encode = one_hot) -> float:
+    """The largest |cosine| between the encodings of two distinct tokens of a V-word vocabulary (0 for one-hot)."""
+    E = F.normalize(encode(torch.arange(V), V).float(), dim=-1)  # (V, V), unit rows
     cos = E @ E.T  # (V, V): cosine of every pair
     return cos.masked_fill(torch.eye(V, dtype=torch.bool), 0.0).abs().max().item()
 
@@ -202,8 +237,6 @@ def train_skipgram(text: str, config: SkipGramConfig = SkipGramConfig()) -> Word
     return WordVectors(vocab, u.weight.detach().clone(), counts)
 
 
-
-
 # ---------------------------------------------------------------------------------------------- a count oracle
 
 
@@ -221,12 +254,10 @@ class Cooccurrence:
             return None
         return float(self.ppmi[index[a]] @ self.ppmi[index[b]])
 
-    def random_pair_mean(self, pairs: int = 5000, seed: int = 0) -> float:
-        """Mean similarity of random distinct word pairs: what neighbours picked at random would score."""
-        g = torch.Generator().manual_seed(seed)
-        i, j = torch.randint(len(self.words), (2, pairs), generator=g)
-        keep = i != j
-        return float((self.ppmi[i[keep]] * self.ppmi[j[keep]]).sum(-1).mean())
+    def band(self, rank: int) -> int:
+        """The frequency band of the word of this rank: floor(log2(rank + 1)), so band b holds ranks
+        2^b - 1 .. 2^(b+1) - 2 (word frequencies fall roughly as 1 / rank, Zipf)."""
+        return int(math.log2(rank + 1))
 
 
 def cooccurrence(text: str, top: int = 2000, window: int = 4) -> Cooccurrence:
@@ -250,3 +281,62 @@ def cooccurrence(text: str, top: int = 2000, window: int = 4) -> Cooccurrence:
     expected = C.sum(1, keepdim=True) * C.sum(0, keepdim=True) / C.sum()  # (N, N) counts under independence
     ppmi = torch.where(C > 0, (C / expected.clamp_min(1e-300)).log(), 0.0).clamp_min(0.0)
     return Cooccurrence(vocab, F.normalize(ppmi, dim=-1))
+
+
+@dataclass(frozen=True)
+class SimilarityTest:
+    """Nearest neighbours in embedding space, scored by the count oracle, beside frequency-matched random pairs."""
+
+    pairs: list[tuple[str, str]]  # (query, its nearest neighbour by embedding cosine)
+    neighbour: list[float]  # [i] oracle similarity of pairs[i]
+    matched: list[float]  # oracle similarity of (query, r), r random from the neighbour's frequency band
+    matched_per_pair: int  # random partners drawn per pair
+
+
+def similarity_test(vectors: WordVectors, oracle: Cooccurrence, queries: int = 200, matched: int = 5,
+                    skip_top: int = 50, seed: int = 0) -> SimilarityTest:
+    """Do embeddings put related words close? For `queries` words spread evenly over the oracle's ranks
+    skip_top.., take each one's nearest neighbour by embedding cosine among the oracle's words, and score the
+    pair by the oracle's context similarity. The baseline pairs the same query with random words drawn from
+    the neighbour's frequency band, so that frequency alone (frequent words share contexts with everything)
+    cannot make the neighbours look related."""
+    stoi = vectors.vocab.index()
+    words = [w for w in oracle.words if w in stoi]  # the oracle's words that have a vector, by frequency
+    rank = {w: i for i, w in enumerate(oracle.words)}
+    if len(words) < 3:
+        raise ValueError(f"only {len(words)} words have both a vector and counts; the similarity test needs 3")
+    skip_top = min(skip_top, len(words) // 4)  # a short text has few words: skip fewer
+    v = F.normalize(vectors.vectors[torch.tensor([stoi[w] for w in words])], dim=-1)  # (W, d)
+    candidates = list(range(skip_top, len(words)))
+    step = max(1, len(candidates) // queries)
+    chosen = candidates[::step][:queries]
+    bands: dict[int, list[str]] = {}
+    for w in words:
+        bands.setdefault(oracle.band(rank[w]), []).append(w)
+    g = torch.Generator().manual_seed(seed)
+    pairs, neighbour, baseline = [], [], []
+    for qi in chosen:
+        cos = v @ v[qi]  # (W,)
+        cos[qi] = -2.0
+        q, n = words[qi], words[int(cos.argmax())]
+        pool = [w for w in bands[oracle.band(rank[n])] if w not in (q, n)]
+        if not pool:
+            continue
+        pairs.append((q, n))
+        neighbour.append(_sim(oracle, q, n))
+        for j in torch.randint(len(pool), (matched,), generator=g).tolist():
+            baseline.append(_sim(oracle, q, pool[j]))
+    return SimilarityTest(pairs, neighbour, baseline, matched)
+
+
+def _sim(oracle: Cooccurrence, a: str, b: str) -> float:
+    s = oracle.similarity(a, b)
+    assert s is not None  # both words are the oracle's by construction
+    return s
+
+
+def shuffled_rows(vectors: WordVectors, seed: int = 0) -> WordVectors:
+    """The same vectors given to the wrong words: a permutation of the rows. Any similarity is then chance."""
+    g = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(len(vectors.vectors), generator=g)
+    return WordVectors(vectors.vocab, vectors.vectors[perm], vectors.counts)

@@ -8,19 +8,34 @@ Two measurements:
 - On an oracle source p whose conditionals are exact (an HMM): per position,
       KL(p(.|x_<t) || q(.|x_<t)) with x ~ p  (true prefixes)   and   with x ~ q (the model's own samples),
   and the oracle NLL -log p(x_t | x_<t) of the model's samples beside the source's own entropy by position.
+  Their difference by position, the own-prefix gap, is exposure bias measured exactly: errors compound when
+  it grows with position (Bengio et al. 2015, section 1). Two reference models bound what the gap can show:
+  the source itself (q = p: the gap is 0 at every position) and a stateless count bigram (no state to derail).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from rnnlab.generation.data import random_windows
 from rnnlab.generation.lm import RNNLM, State, unroll
 from rnnlab.generation.oracle import HMM
+
+
+class NextTokenModel(Protocol):
+    """What scoring needs of a model: logits for a whole input (B, T) and for one token (B,) at a time."""
+
+    def __call__(self, x: Tensor, state: State = None) -> tuple[Tensor, State]: ...
+
+    def step(self, x_t: Tensor, state: State = None) -> tuple[Tensor, State]: ...
+
+    def eval(self) -> Any: ...
 
 
 def _mean(v: list[float]) -> float:
@@ -88,13 +103,27 @@ class OracleCurves:
     entropy: list[float]  # [t] mean -log p(x_t | x_<t) of the source's samples (its entropy), nats
     tf_nll: float  # the model's teacher-forced NLL on source samples, nats/token
 
+    @property
+    def gap(self) -> list[float]:
+        """[t] kl_own - kl_true: how much worse the model does on its own prefixes, by position (0 at t = 1,
+        where both prefixes are empty)."""
+        return [a - b for a, b in zip(self.kl_own, self.kl_true, strict=True)]
+
+    def gap_windows(self) -> tuple[float, float]:
+        """Mean gap over the early quarter (positions 2 .. T/4 + 1: position 1 has no prefix) and over the
+        last quarter of positions. Late minus early > 0: the own-prefix gap grows, errors compound."""
+        q = max(1, len(self.gap) // 4)
+        return _mean(self.gap[1 : q + 1]), _mean(self.gap[-q:])
+
     def summary(self) -> dict[str, float]:
+        early, late = self.gap_windows()
         return {"kl_true": _mean(self.kl_true), "kl_own": _mean(self.kl_own),
                 "excess_nll_own": _mean(self.nll_own) - _mean(self.entropy), "tf_nll": self.tf_nll,
-                "entropy": _mean(self.entropy)}
+                "entropy": _mean(self.entropy), "gap_early": early, "gap_late": late,
+                "gap_growth": late - early}
 
 
-def oracle_logits(model: RNNLM, x: Tensor, bos: int) -> Tensor:
+def oracle_logits(model: NextTokenModel, x: Tensor, bos: int) -> Tensor:
     """q(. | x_<t) for every t, as log-probabilities over the source's symbols: x (N, T) -> (N, T, V)."""
     inp = torch.cat([torch.full_like(x[:, :1], bos), x[:, :-1]], dim=1)  # (N, T): BOS, x_1..x_{T-1}
     logits = model(inp)[0][..., :bos]  # drop the BOS column: it is never a target
@@ -102,7 +131,7 @@ def oracle_logits(model: RNNLM, x: Tensor, bos: int) -> Tensor:
 
 
 @torch.no_grad()
-def generate(model: RNNLM, n: int, T: int, bos: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+def generate(model: NextTokenModel, n: int, T: int, bos: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
     """n sequences sampled from the model from BOS: (tokens (n, T), log q(. | prefix) (n, T, V))."""
     token = torch.full((n,), bos, dtype=torch.long)
     state: State = None
@@ -123,7 +152,7 @@ def _kl(logp: Tensor, logq: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def oracle_curves(model: RNNLM, hmm: HMM, n: int = 512, T: int = 32, seed: int = 1337) -> OracleCurves:
+def oracle_curves(model: NextTokenModel, hmm: HMM, n: int = 512, T: int = 32, seed: int = 1337) -> OracleCurves:
     """Score the model against the exact source: true prefixes (x ~ p) and its own (x ~ q, sampled)."""
     model.eval()
     bos = hmm.n_symbols
@@ -138,3 +167,59 @@ def oracle_curves(model: RNNLM, hmm: HMM, n: int = 512, T: int = 32, seed: int =
     tf_nll = -logq_true.gather(-1, x[..., None]).mean().item()
     return OracleCurves(_kl(logp_true, logq_true).mean(0).tolist(), _kl(logp_own, logq_own).mean(0).tolist(),
                         nll_own.mean(0).tolist(), entropy.mean(0).tolist(), tf_nll)
+
+
+# ---------------------------------------------------------------------------------------------- reference models
+
+
+class SourceLM(nn.Module):
+    """The source as a language model (q = p): its exact predictive, one token at a time. Token id n_symbols is
+    BOS (never predicted). Its own-prefix gap is 0 at every position, the floor of any exposure-bias score."""
+
+    def __init__(self, hmm: HMM) -> None:
+        super().__init__()
+        self.hmm = hmm
+
+    def step(self, x_t: Tensor, state: State = None) -> tuple[Tensor, State]:
+        """state: p(z_t | x_<t) (B, S) before x_t was read, None at BOS."""
+        hmm = self.hmm
+        if state is None:  # BOS: nothing read yet
+            prior = hmm.pi.expand(len(x_t), -1)  # (B, S) = p(z_1)
+        else:
+            alpha = state * hmm.B[:, x_t].T  # (B, S) ∝ p(z_t | x_<=t)
+            prior = (alpha / alpha.sum(-1, keepdim=True)) @ hmm.A  # p(z_{t+1} | x_<=t)
+        logp = (prior @ hmm.B).log()  # (B, V)
+        return torch.cat([logp, torch.full_like(logp[:, :1], -math.inf)], -1), prior
+
+    def forward(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
+        out = []
+        for t in range(x.shape[1]):  # x[:, 0] is BOS when state is None
+            logits, state = self.step(x[:, t], state)
+            out.append(logits)
+        return torch.stack(out, 1), state
+
+
+class CountBigram(nn.Module):
+    """A stateless model: log q(. | prefix) = log counts(last token, .), add-alpha smoothed. It has no state
+    that its own mistakes could derail."""
+
+    def __init__(self, log_q: Tensor) -> None:
+        super().__init__()
+        self.log_q = log_q  # (V + 1, V + 1): row = last token (BOS = V), column = next token (BOS column -inf)
+
+    def step(self, x_t: Tensor, state: State = None) -> tuple[Tensor, State]:
+        return self.log_q[x_t], None
+
+    def forward(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
+        return self.log_q[x], None
+
+
+def count_bigram(sequences: Tensor, n_symbols: int, alpha: float = 0.01) -> CountBigram:
+    """The count bigram of `sequences` (N, T), each read after BOS (id n_symbols)."""
+    V = n_symbols
+    prev = torch.cat([torch.full_like(sequences[:, :1], V), sequences[:, :-1]], 1)  # (N, T)
+    C = torch.full((V + 1, V + 1), alpha, dtype=torch.float64)
+    C.index_put_((prev.flatten(), sequences.flatten()), torch.ones(sequences.numel(), dtype=torch.float64),
+                 accumulate=True)
+    C[:, V] = 0.0  # BOS never follows
+    return CountBigram((C / C.sum(-1, keepdim=True)).log())

@@ -17,6 +17,7 @@ import torch
 
 from rnnlab.experiments.embeddings import EmbeddingsConfig, EmbeddingsResult, run_embeddings
 from rnnlab.experiments.exposure import ExposureConfig, ExposureResult, run_exposure
+from rnnlab.format import nbytes
 from rnnlab.generation.embeddings import CostRow, Growth, SimilarityTest
 from rnnlab.generation.exposure import OracleCurves
 from rnnlab.generation.lm import LMConfig, Unrolled, build_model, num_threads, unroll
@@ -111,14 +112,6 @@ S2_LEARNED = ClaimSpec(
                                    margin=SIMILARITY_MARGIN).verdict)
 
 
-def _bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000:
-            return f"{n:.3g} {unit}"
-        n /= 1000
-    return f"{n:.3g} TB"
-
-
 def s2(scale: str) -> PartResult:
     with num_threads(1):  # small ops: a second thread only waits (and the report's parts run one at a time)
         return _s2(scale)
@@ -145,8 +138,8 @@ def _s2(scale: str) -> PartResult:
     ax.legend(fontsize=9)
     out.claims.append(S2_SPARSE.decide(
         sparse, scale=scale_info, reproduce=reproduce,
-        key=f"V = {big.vocab:,}: {_bytes(big.one_hot_bytes / big.tokens)} per one-hot input vs "
-            f"{_bytes(big.index_bytes / big.tokens)} per index; {big.matmul_flops / big.tokens:.3g} FLOPs vs 0",
+        key=f"V = {big.vocab:,}: {nbytes(big.one_hot_bytes / big.tokens)} per one-hot input vs "
+            f"{nbytes(big.index_bytes / big.tokens)} per index; {big.matmul_flops / big.tokens:.3g} FLOPs vs 0",
         figures=(out.add_figure("s2-cost", fig, "Per token, the one-hot input and its matmul grow linearly with "
                                 "the vocabulary while the index and the lookup stay flat."),)))
 

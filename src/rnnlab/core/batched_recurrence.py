@@ -1,0 +1,128 @@
+"""The core recurrence for S models at once, over a leading model axis (SPEC S12).
+
+    h_t[s] = act(W[s] h_{t-1}[s] + sum_k M_k[s] h_{t-k}[s] + U[s] x_t[s] + b[s]),   s = 1..S, t = 1..T
+
+Every product is a batched product over the model axis (torch.bmm), so S small models cost one loop over
+t instead of S. `recur`'s hand-written backward is an autograd.Function, which torch.func.vmap cannot map
+over; this module is its batched twin, with its own backward, held against autograd of `unroll` slice by
+slice in the tests. States before the start are zero; h_0 is given.
+
+Layout, time-major so that one step is one contiguous block:
+
+    xu, states   (T, S, B, H)      h0 (S, B, H)      W, M_k (S, H, H)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from rnnlab.core.activations import Activation
+
+
+def recur_batched(
+    xu: Tensor,
+    h0: Tensor,
+    W: Tensor,
+    act: Activation,
+    delayed: Sequence[tuple[int, Tensor]] = (),
+    grad_hook: Callable[[Tensor], None] | None = None,
+) -> Tensor:
+    """Run S recurrences over precomputed input terms xu[t-1, s] = U[s] x_t[s] + b[s], shaped (T, S, B, H).
+
+    Returns the states h_1..h_T as (T, S, B, H). grad_hook: called once in the backward pass with the total
+    derivatives dL/dh_t (every path), (T, S, B, H), as `recur`'s hook is.
+    """
+    if xu.dim() != 4 or h0.shape != xu.shape[1:] or W.shape != (xu.shape[1], xu.shape[3], xu.shape[3]):
+        raise ValueError(f"xu must be (T, S, B, H), h0 (S, B, H) and W (S, H, H); got {tuple(xu.shape)}, "
+                         f"{tuple(h0.shape)} and {tuple(W.shape)}")
+    if any(k < 2 for k, _ in delayed):
+        raise ValueError(f"delays must be >= 2 (delay 1 is W itself), got {[k for k, _ in delayed]}")
+    delays = tuple(k for k, _ in delayed)
+    states: Tensor = _BatchedRecurrence.apply(xu, h0, W, grad_hook, act, delays, *(M for _, M in delayed))
+    return states
+
+
+class _BatchedRecurrence(torch.autograd.Function):
+    """The recurrence over a model axis with a hand-written backward pass.
+
+    Forward, per step: z_t = xu_t + h_{t-1} W^T + sum_k h_{t-k} M_k^T (batched products), h_t = f(z_t).
+    Backward, per step from T down: dL/dz_t = f'(z_t) * dL/dh_t; dL/dh_{t-1} += dL/dz_t W and
+    dL/dh_{t-k} += dL/dz_t M_k. The weight gradients are one batched product over all steps,
+    dW[s] = sum_t dz_t[s]^T h_{t-1}[s] (as `recur` does for one model).
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any, xu: Tensor, h0: Tensor, W: Tensor, grad_hook: Callable[[Tensor], None] | None,
+        act: Activation, delays: tuple[int, ...], *Ms: Tensor,
+    ) -> Tensor:
+        T = xu.shape[0]
+        out = xu.clone(memory_format=torch.contiguous_format)  # out[t-1]: z_t, then h_t itself, in place
+        rows = [h0, *out.unbind(0)]  # rows[t] = h_t, (S, B, H)
+        Wt = W.transpose(1, 2)
+        Mts = [(k, M.transpose(1, 2)) for k, M in zip(delays, Ms, strict=True)]
+        for t in range(1, T + 1):
+            for k, Mt in Mts:
+                if t - k >= 0:
+                    rows[t].baddbmm_(rows[t - k], Mt)
+            rows[t].baddbmm_(rows[t - 1], Wt)
+            act.apply_(rows[t])
+        ctx.save_for_backward(h0, out, W, *Ms)
+        ctx.act, ctx.delays, ctx.grad_hook = act, delays, grad_hook
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        h0, out, W, *Ms = ctx.saved_tensors
+        delays: tuple[int, ...] = ctx.delays
+        T = grad.shape[0]
+        dh = torch.cat([grad.new_zeros(1, *grad.shape[1:]), grad])  # dh[t]: total dL/dh_t once step t is reached
+        dz = ctx.act.derivative(out)  # dz[t-1] = f'(z_t), then dL/dz_t in place
+        dh_rows, dz_rows = dh.unbind(0), dz.unbind(0)
+        for t in range(T, 0, -1):
+            dz_rows[t - 1].mul_(dh_rows[t])
+            dh_rows[t - 1].baddbmm_(dz_rows[t - 1], W)
+            for k, M in zip(delays, Ms, strict=True):
+                if t - k >= 0:
+                    dh_rows[t - k].baddbmm_(dz_rows[t - 1], M)
+        if ctx.grad_hook is not None:
+            ctx.grad_hook(dh[1:])
+        need = ctx.needs_input_grad
+        full = torch.cat([h0.unsqueeze(0), out])  # full[t] = h_t, t = 0..T
+        dW = _lagged_outer(dz, full, 1) if need[2] else None
+        dMs = [_lagged_outer(dz, full, k) if need[6 + i] else None for i, k in enumerate(delays)]
+        return dz if need[0] else None, dh[0] if need[1] else None, dW, None, None, None, *dMs
+
+
+def _lagged_outer(dz: Tensor, full: Tensor, lag: int) -> Tensor:
+    """(S, H, H): sum over t >= lag of dz_t^T h_{t-lag}, per model, as one batched product over all steps."""
+    T = dz.shape[0]
+    if T < lag:
+        return dz.new_zeros(dz.shape[1], dz.shape[3], dz.shape[3])
+    return torch.einsum("tsbi,tsbj->sij", dz[lag - 1:], full[: T - lag + 1])
+
+
+def unroll_batched(
+    xu: Tensor,
+    h0: Tensor,
+    W: Tensor,
+    act: Activation,
+    delayed: Sequence[tuple[int, Tensor]] = (),
+) -> list[Tensor]:
+    """The same S recurrences op by op (every h_t its own autograd node); returns [h_1, ..., h_T], each (S, B, H)."""
+    Wt = W.transpose(1, 2)
+    Mts = [(k, M.transpose(1, 2)) for k, M in delayed]
+    states = [h0]
+    for t, xu_t in enumerate(xu.unbind(0), start=1):
+        z = torch.baddbmm(xu_t, states[t - 1], Wt)  # (S, B, H)
+        for k, Mt in Mts:
+            if t - k >= 0:
+                z = torch.baddbmm(z, states[t - k], Mt)
+        states.append(act(z))
+    return states[1:]

@@ -75,11 +75,11 @@ def test_rejects_bad_shapes() -> None:
 @pytest.mark.parametrize("kind", ["gru", "lstm"])
 def test_gated_cells_match_torch_per_slice(kind: str) -> None:
     torch.manual_seed(0)
-    I, T = 3, 5
-    mods = [(nn.GRU if kind == "gru" else nn.LSTM)(I, H, batch_first=True).double() for _ in range(S)]
+    n_in, T = 3, 5
+    mods = [(nn.GRU if kind == "gru" else nn.LSTM)(n_in, H, batch_first=True).double() for _ in range(S)]
     names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
     stacked = [torch.stack([getattr(m, n).detach() for m in mods]).requires_grad_() for n in names]
-    x = torch.randn(S, B, T, I, dtype=torch.float64)
+    x = torch.randn(S, B, T, n_in, dtype=torch.float64)
     h0 = torch.randn(S, B, H, dtype=torch.float64)
     c0 = torch.randn(S, B, H, dtype=torch.float64)
     out = gru_batched(x, h0, *stacked) if kind == "gru" else lstm_batched(x, h0, c0, *stacked)

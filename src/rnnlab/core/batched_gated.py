@@ -18,8 +18,8 @@ from torch import Tensor
 
 def _input_terms(x: Tensor, w_ih: Tensor, b_ih: Tensor) -> Tensor:
     """x (S, B, T, I) -> W_ih x_t + b_ih for every step, time-major (T, S, B, G H)."""
-    S, B, T, I = x.shape
-    gi = torch.baddbmm(b_ih.unsqueeze(1), x.reshape(S, B * T, I), w_ih.transpose(1, 2))  # (S, B T, G H)
+    S, B, T, n_in = x.shape
+    gi = torch.baddbmm(b_ih.unsqueeze(1), x.reshape(S, B * T, n_in), w_ih.transpose(1, 2))  # (S, B T, G H)
     return gi.view(S, B, T, -1).permute(2, 0, 1, 3)
 
 

@@ -189,7 +189,7 @@ class BatchedSequenceModel(nn.Module):
                grad_hook: Callable[[Tensor], None] | None = None) -> tuple[Tensor, Tensor | None]:
         """(readout (S, B, n_out), every state (T, S, B, H) for rnnlab cells, else None)."""
         p = self.params(select)
-        S, B, T, I = x.shape
+        S, B, T, n_in = x.shape
         h0 = x.new_zeros(S, B, self.hidden)
         hs: Tensor | None = None
         if self.cell in ("gru", "lstm"):
@@ -199,7 +199,7 @@ class BatchedSequenceModel(nn.Module):
         else:
             assert self.act is not None
             U, b = p["rnn.U"], p["rnn.b"]
-            xu = torch.baddbmm(b.unsqueeze(1), x.reshape(S, B * T, I), U.transpose(1, 2))  # (S, B T, H)
+            xu = torch.baddbmm(b.unsqueeze(1), x.reshape(S, B * T, n_in), U.transpose(1, 2))  # (S, B T, H)
             xu = xu.view(S, B, T, -1).permute(2, 0, 1, 3)  # (T, S, B, H)
             delayed = [(k, p[f"rnn.M.{i}"]) for i, k in enumerate(self.delays)]
             hs = recur_batched(xu, h0, p["rnn.W"], self.act, delayed, grad_hook)
@@ -321,9 +321,12 @@ def _train_batched(configs: list[TrainConfig], progress: Callable[[int], None] |
         assert total is not None
         total.backward(retain_graph=base.omega > 0)
         if base.omega > 0:  # Omega's backward needs every dE/dh_t, which E's backward has just produced
-            om = sum(omega(hs, totals[0], net.params(select)["rnn.W"], net.act).sum()  # type: ignore[arg-type]
-                     for _, hs, totals, select in regularised)
-            (base.omega * om).backward()  # type: ignore[operator]
+            assert net.act is not None
+            om = total.new_zeros(())
+            for _, hs, totals, select in regularised:
+                assert hs is not None
+                om = om + omega(hs, totals[0], net.params(select)["rnn.W"], net.act).sum()
+            (base.omega * om).backward()
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in net.stacked]
         for p, g in zip(net.stacked, grads, strict=True):
             p.grad = g

@@ -14,7 +14,7 @@ S, B, H = 3, 2, 4
 
 def _inputs(T: int, n_delays: int, seed: int) -> tuple[torch.Tensor, ...]:
     g = torch.Generator().manual_seed(seed)
-    xu = torch.randn(S, T, B, H, generator=g, dtype=torch.float64)
+    xu = torch.randn(T, S, B, H, generator=g, dtype=torch.float64)
     h0 = torch.randn(S, B, H, generator=g, dtype=torch.float64)
     W = torch.randn(S, H, H, generator=g, dtype=torch.float64) * 0.6
     Ms = [torch.randn(S, H, H, generator=g, dtype=torch.float64) * 0.4 for _ in range(n_delays)]
@@ -28,30 +28,30 @@ def test_batched_backward_matches_autograd_of_each_slice(act: Activation, delays
     xu, h0, W, *Ms = (t.requires_grad_() for t in _inputs(T, len(delays), seed=T + 10 * len(delays)))
     totals: list[torch.Tensor] = []
     out = recur_batched(xu, h0, W, act, list(zip(delays, Ms, strict=True)), grad_hook=totals.append)
-    v = torch.randn(S, T, B, H, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    loss = (out * v).sum() + out[:, -1].sin().sum()
+    v = torch.randn(T, S, B, H, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    loss = (out * v).sum() + out[-1].sin().sum()
     grads = torch.autograd.grad(loss, [xu, h0, W, *Ms])
     for s in range(S):  # the oracle: the solo op-by-op recurrence of slice s, under autograd
         leaves = [t.detach()[s].clone().requires_grad_() for t in (h0, W, *Ms)]
-        xs = xu.detach()[s].clone().requires_grad_()
+        xs = xu.detach()[:, s].clone().requires_grad_()
         hs = unroll(list(xs.unbind(0)), leaves[0], leaves[1], act, list(zip(delays, leaves[2:], strict=True)))
         ref = torch.stack(hs)
-        torch.testing.assert_close(out[s], ref, rtol=1e-12, atol=1e-12)
-        ref_loss = (ref * v[s]).sum() + ref[-1].sin().sum()
+        torch.testing.assert_close(out[:, s], ref, rtol=1e-12, atol=1e-12)
+        ref_loss = (ref * v[:, s]).sum() + ref[-1].sin().sum()
         inputs = [xs, *leaves, *hs]
         ref_grads = [torch.zeros_like(t) if g is None else g  # a delay longer than T leaves M unused: zero
                      for t, g in zip(inputs, torch.autograd.grad(ref_loss, inputs, allow_unused=True), strict=True)]
-        for got, want in zip([g[s] for g in grads], ref_grads[: 2 + len(leaves)],
+        for got, want in zip([grads[0][:, s], *(g[s] for g in grads[1:])], ref_grads[: 2 + len(leaves)],
                              strict=False):
             torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
-        torch.testing.assert_close(totals[0][s], torch.stack(ref_grads[1 + len(leaves):]), rtol=1e-10,
+        torch.testing.assert_close(totals[0][:, s], torch.stack(ref_grads[1 + len(leaves):]), rtol=1e-10,
                                    atol=1e-12)
 
 
 def test_unroll_batched_is_the_same_recurrence() -> None:
     xu, h0, W, M = _inputs(6, 1, seed=3)
     a = recur_batched(xu, h0, W, TANH, [(2, M)])
-    b = torch.stack(unroll_batched(xu, h0, W, TANH, [(2, M)]), dim=1)
+    b = torch.stack(unroll_batched(xu, h0, W, TANH, [(2, M)]))
     torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 

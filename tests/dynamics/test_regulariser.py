@@ -64,12 +64,12 @@ def test_omega_gradient_matches_autograd_of_the_direct_form(act: Activation) -> 
 def test_omega_in_closed_form() -> None:
     """Identity activation: the Jacobian is W; W = c Q with Q orthogonal scales every signal by c: Omega = (c - 1)^2."""
     Q, _ = torch.linalg.qr(torch.randn(6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1)))
-    states = torch.randn(1, 5, 3, 6, dtype=torch.float64)
-    dh = torch.randn(1, 5, 3, 6, dtype=torch.float64)
+    states = torch.randn(5, 1, 3, 6, dtype=torch.float64)
+    dh = torch.randn(5, 1, 3, 6, dtype=torch.float64)
     for c in (1.0, 2.0, 0.5):
         torch.testing.assert_close(omega(states, dh, (c * Q).unsqueeze(0), IDENTITY), torch.tensor([(c - 1) ** 2],
                                    dtype=torch.float64))
-    dh[0, 1, 2] = 0.0  # a zero error signal is left out, not a 0/0
+    dh[1, 0, 2] = 0.0  # a zero error signal is left out, not a 0/0
     assert torch.isfinite(omega(states, dh, Q.unsqueeze(0), IDENTITY)).all()
 
 

@@ -7,10 +7,9 @@ t instead of S. `recur`'s hand-written backward is an autograd.Function, which t
 over; this module is its batched twin, with its own backward, held against autograd of `unroll` slice by
 slice in the tests. States before the start are zero; h_0 is given.
 
-Layout, model-major, so that each model's states over all steps are one (T B, H) block for the weight
-gradients (one step, out[:, t], is a strided (S, B, H) view whose (B, H) rows are contiguous, as bmm wants):
+Layout, time-major so that one step is one contiguous block:
 
-    xu, states   (S, T, B, H)      h0 (S, B, H)      W, M_k (S, H, H)
+    xu, states   (T, S, B, H)      h0 (S, B, H)      W, M_k (S, H, H)
 """
 
 from __future__ import annotations
@@ -33,14 +32,13 @@ def recur_batched(
     delayed: Sequence[tuple[int, Tensor]] = (),
     grad_hook: Callable[[Tensor], None] | None = None,
 ) -> Tensor:
-    """Run S recurrences over precomputed input terms xu[s, t-1] = U[s] x_t[s] + b[s], shaped (S, T, B, H).
+    """Run S recurrences over precomputed input terms xu[t-1, s] = U[s] x_t[s] + b[s], shaped (T, S, B, H).
 
-    Returns the states h_1..h_T as (S, T, B, H). grad_hook: called once in the backward pass with the total
-    derivatives dL/dh_t (every path), (S, T, B, H), as `recur`'s hook is.
+    Returns the states h_1..h_T as (T, S, B, H). grad_hook: called once in the backward pass with the total
+    derivatives dL/dh_t (every path), (T, S, B, H), as `recur`'s hook is.
     """
-    S, _, B, H = xu.shape if xu.dim() == 4 else (0, 0, 0, 0)
-    if xu.dim() != 4 or h0.shape != (S, B, H) or W.shape != (S, H, H):
-        raise ValueError(f"xu must be (S, T, B, H), h0 (S, B, H) and W (S, H, H); got {tuple(xu.shape)}, "
+    if xu.dim() != 4 or h0.shape != xu.shape[1:] or W.shape != (xu.shape[1], xu.shape[3], xu.shape[3]):
+        raise ValueError(f"xu must be (T, S, B, H), h0 (S, B, H) and W (S, H, H); got {tuple(xu.shape)}, "
                          f"{tuple(h0.shape)} and {tuple(W.shape)}")
     if any(k < 2 for k, _ in delayed):
         raise ValueError(f"delays must be >= 2 (delay 1 is W itself), got {[k for k, _ in delayed]}")
@@ -63,9 +61,9 @@ class _BatchedRecurrence(torch.autograd.Function):
         ctx: Any, xu: Tensor, h0: Tensor, W: Tensor, grad_hook: Callable[[Tensor], None] | None,
         act: Activation, delays: tuple[int, ...], *Ms: Tensor,
     ) -> Tensor:
-        T = xu.shape[1]
-        out = xu.clone(memory_format=torch.contiguous_format)  # out[:, t-1]: z_t, then h_t itself, in place
-        rows = [h0, *out.unbind(1)]  # rows[t] = h_t, (S, B, H)
+        T = xu.shape[0]
+        out = xu.clone(memory_format=torch.contiguous_format)  # out[t-1]: z_t, then h_t itself, in place
+        rows = [h0, *out.unbind(0)]  # rows[t] = h_t, (S, B, H)
         Wt = W.transpose(1, 2)
         Mts = [(k, M.transpose(1, 2)) for k, M in zip(delays, Ms, strict=True)]
         for t in range(1, T + 1):
@@ -83,11 +81,10 @@ class _BatchedRecurrence(torch.autograd.Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
         h0, out, W, *Ms = ctx.saved_tensors
         delays: tuple[int, ...] = ctx.delays
-        S, T, B, H = grad.shape
-        dh = grad.new_zeros(S, T + 1, B, H)  # dh[:, t]: total dL/dh_t once step t is reached
-        dh[:, 1:] = grad
-        dz = ctx.act.derivative(out)  # dz[:, t-1] = f'(z_t), then dL/dz_t in place
-        dh_rows, dz_rows = dh.unbind(1), dz.unbind(1)
+        T = grad.shape[0]
+        dh = torch.cat([grad.new_zeros(1, *grad.shape[1:]), grad])  # dh[t]: total dL/dh_t once step t is reached
+        dz = ctx.act.derivative(out)  # dz[t-1] = f'(z_t), then dL/dz_t in place
+        dh_rows, dz_rows = dh.unbind(0), dz.unbind(0)
         for t in range(T, 0, -1):
             dz_rows[t - 1].mul_(dh_rows[t])
             dh_rows[t - 1].baddbmm_(dz_rows[t - 1], W)
@@ -95,23 +92,20 @@ class _BatchedRecurrence(torch.autograd.Function):
                 if t - k >= 0:
                     dh_rows[t - k].baddbmm_(dz_rows[t - 1], M)
         if ctx.grad_hook is not None:
-            ctx.grad_hook(dh[:, 1:])
+            ctx.grad_hook(dh[1:])
         need = ctx.needs_input_grad
-        dW = _lagged_outer(dz, h0, out, 1) if need[2] else None
-        dMs = [_lagged_outer(dz, h0, out, k) if need[6 + i] else None for i, k in enumerate(delays)]
-        return dz if need[0] else None, dh[:, 0] if need[1] else None, dW, None, None, None, *dMs
+        full = torch.cat([h0.unsqueeze(0), out])  # full[t] = h_t, t = 0..T
+        dW = _lagged_outer(dz, full, 1) if need[2] else None
+        dMs = [_lagged_outer(dz, full, k) if need[6 + i] else None for i, k in enumerate(delays)]
+        return dz if need[0] else None, dh[0] if need[1] else None, dW, None, None, None, *dMs
 
 
-def _lagged_outer(dz: Tensor, h0: Tensor, out: Tensor, lag: int) -> Tensor:
-    """(S, H, H): sum over t >= lag of dz_t^T h_{t-lag} per model, h_0 apart and the rest one batched product
-    over all steps (views of the (S, T, B, H) buffers, no copies)."""
-    S, T, B, H = dz.shape
+def _lagged_outer(dz: Tensor, full: Tensor, lag: int) -> Tensor:
+    """(S, H, H): sum over t >= lag of dz_t^T h_{t-lag}, per model, as one batched product over all steps."""
+    T = dz.shape[0]
     if T < lag:
-        return dz.new_zeros(S, H, H)
-    dW = torch.bmm(dz[:, lag - 1].transpose(1, 2), h0)
-    if T > lag:
-        dW.baddbmm_(dz[:, lag:].reshape(S, -1, H).transpose(1, 2), out[:, : T - lag].reshape(S, -1, H))
-    return dW
+        return dz.new_zeros(dz.shape[1], dz.shape[3], dz.shape[3])
+    return torch.einsum("tsbi,tsbj->sij", dz[lag - 1:], full[: T - lag + 1])
 
 
 def unroll_batched(
@@ -121,12 +115,11 @@ def unroll_batched(
     act: Activation,
     delayed: Sequence[tuple[int, Tensor]] = (),
 ) -> list[Tensor]:
-    """The same S recurrences op by op (every h_t its own autograd node) on xu (S, T, B, H); returns
-    [h_1, ..., h_T], each (S, B, H)."""
+    """The same S recurrences op by op (every h_t its own autograd node); returns [h_1, ..., h_T], each (S, B, H)."""
     Wt = W.transpose(1, 2)
     Mts = [(k, M.transpose(1, 2)) for k, M in delayed]
     states = [h0]
-    for t, xu_t in enumerate(xu.unbind(1), start=1):
+    for t, xu_t in enumerate(xu.unbind(0), start=1):
         z = torch.baddbmm(xu_t, states[t - 1], Wt)  # (S, B, H)
         for k, Mt in Mts:
             if t - k >= 0:

@@ -187,7 +187,7 @@ class BatchedSequenceModel(nn.Module):
 
     def states(self, x: Tensor, select: Tensor | None = None,
                grad_hook: Callable[[Tensor], None] | None = None) -> tuple[Tensor, Tensor | None]:
-        """(readout (S, B, n_out), every state (S, T, B, H) for rnnlab cells, else None)."""
+        """(readout (S, B, n_out), every state (T, S, B, H) for rnnlab cells, else None)."""
         p = self.params(select)
         S, B, T, n_in = x.shape
         h0 = x.new_zeros(S, B, self.hidden)
@@ -199,11 +199,11 @@ class BatchedSequenceModel(nn.Module):
         else:
             assert self.act is not None
             U, b = p["rnn.U"], p["rnn.b"]
-            x_tm = x.transpose(1, 2).reshape(S, T * B, n_in)  # (S, T B, I): time-major per model
-            xu = torch.baddbmm(b.unsqueeze(1), x_tm, U.transpose(1, 2)).view(S, T, B, -1)  # (S, T, B, H)
+            xu = torch.baddbmm(b.unsqueeze(1), x.reshape(S, B * T, n_in), U.transpose(1, 2))  # (S, B T, H)
+            xu = xu.view(S, B, T, -1).permute(2, 0, 1, 3)  # (T, S, B, H)
             delayed = [(k, p[f"rnn.M.{i}"]) for i, k in enumerate(self.delays)]
             hs = recur_batched(xu, h0, p["rnn.W"], self.act, delayed, grad_hook)
-            last = hs[:, -1]
+            last = hs[-1]
         y = torch.baddbmm(p["readout.bias"].unsqueeze(1), last, p["readout.weight"].transpose(1, 2))  # (S, B, n)
         return y, hs
 

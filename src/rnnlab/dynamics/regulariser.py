@@ -30,18 +30,18 @@ OMEGA_MIN_SQ_NORM = 1e-20  # pairs with ||dE/dh_{k+1}||^2 under this are left ou
 
 
 def omega(states: Tensor, dh: Tensor, W: Tensor, act: Activation) -> Tensor:
-    """Omega per model, (S,), from states h_1..h_T (S, T, B, H), the totals dE/dh_t (S, T, B, H) and W (S, H, H).
+    """Omega per model, (S,), from states h_1..h_T (T, S, B, H), the totals dE/dh_t (T, S, B, H) and W (S, H, H).
 
     dh is detached here: the paper holds dE/dh_{k+1} constant when it differentiates Omega.
     """
     g = dh.detach()
-    S, T, B, H = g.shape
-    v = torch.bmm((g * act.derivative(states)).view(S, T * B, H), W)  # (dE/dh_{k+1} * f') W, (S, T B, H)
-    g_sq = g.square().sum(dim=3).view(S, T * B)
+    v = torch.einsum("tsbi,sij->tsbj", g * act.derivative(states), W)  # (dE/dh_{k+1} * f') W, (T, S, B, H)
+    g_sq = g.square().sum(dim=3)  # (T, S, B)
     keep = g_sq >= OMEGA_MIN_SQ_NORM
-    ratio = v.square().sum(dim=2).sqrt() / torch.where(keep, g_sq, 1.0).sqrt()  # (S, T B)
+    ratio = v.square().sum(dim=3).sqrt() / torch.where(keep, g_sq, 1.0).sqrt()
     terms = torch.where(keep, (ratio - 1).square(), 0.0)
-    return terms.sum(dim=1) / keep.sum(dim=1).clamp(min=1)
+    count = keep.sum(dim=(0, 2)).clamp(min=1)  # (S,)
+    return terms.sum(dim=(0, 2)) / count
 
 
 def omega_backward(rnn: Recurrent, readout: nn.Linear, x: Tensor, y: Tensor,
@@ -58,6 +58,6 @@ def omega_backward(rnn: Recurrent, readout: nn.Linear, x: Tensor, y: Tensor,
     hs = recur(xu, xu.new_zeros(xu.shape[1:]), rnn.W, rnn.act, grad_hook=totals.append)  # (T, B, H)
     loss = loss_fn(readout(hs[-1]), y)
     loss.backward(retain_graph=True)
-    om = omega(hs.unsqueeze(0), totals[0].unsqueeze(0), rnn.W.unsqueeze(0), rnn.act)[0]
+    om = omega(hs.unsqueeze(1), totals[0].unsqueeze(1), rnn.W.unsqueeze(0), rnn.act)[0]
     (weight * om).backward()
     return loss.detach(), om.detach()

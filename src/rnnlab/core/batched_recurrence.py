@@ -79,33 +79,34 @@ class _BatchedRecurrence(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        # Everything per step on (S, B, H) slices that stay in cache: whole-tensor passes over (T, S, B, H)
+        # buffers cost more than the products on a small model. The weight gradients accumulate step by step.
         h0, out, W, *Ms = ctx.saved_tensors
         delays: tuple[int, ...] = ctx.delays
+        act: Activation = ctx.act
         T = grad.shape[0]
-        dh = torch.cat([grad.new_zeros(1, *grad.shape[1:]), grad])  # dh[t]: total dL/dh_t once step t is reached
-        dz = ctx.act.derivative(out)  # dz[t-1] = f'(z_t), then dL/dz_t in place
-        dh_rows, dz_rows = dh.unbind(0), dz.unbind(0)
+        dh = torch.empty(T + 1, *grad.shape[1:], dtype=grad.dtype)  # dh[t]: total dL/dh_t once step t is reached
+        dh[1:] = grad
+        dh[0].zero_()
+        dz = torch.empty_like(out)  # dz[t-1] = dL/dz_t
+        need = ctx.needs_input_grad
+        dW = W.new_zeros(W.shape) if need[2] else None
+        dMs = [M.new_zeros(M.shape) if need[6 + i] else None for i, M in enumerate(Ms)]
+        h_rows, dh_rows, dz_rows = [h0, *out.unbind(0)], dh.unbind(0), dz.unbind(0)
         for t in range(T, 0, -1):
-            dz_rows[t - 1].mul_(dh_rows[t])
-            dh_rows[t - 1].baddbmm_(dz_rows[t - 1], W)
-            for k, M in zip(delays, Ms, strict=True):
+            dz_t = torch.mul(act.derivative(h_rows[t]), dh_rows[t], out=dz_rows[t - 1])  # (S, B, H)
+            dz_tT = dz_t.transpose(1, 2)
+            dh_rows[t - 1].baddbmm_(dz_t, W)
+            if dW is not None:
+                dW.baddbmm_(dz_tT, h_rows[t - 1])
+            for k, M, dM in zip(delays, Ms, dMs, strict=True):
                 if t - k >= 0:
-                    dh_rows[t - k].baddbmm_(dz_rows[t - 1], M)
+                    dh_rows[t - k].baddbmm_(dz_t, M)
+                    if dM is not None:
+                        dM.baddbmm_(dz_tT, h_rows[t - k])
         if ctx.grad_hook is not None:
             ctx.grad_hook(dh[1:])
-        need = ctx.needs_input_grad
-        full = torch.cat([h0.unsqueeze(0), out])  # full[t] = h_t, t = 0..T
-        dW = _lagged_outer(dz, full, 1) if need[2] else None
-        dMs = [_lagged_outer(dz, full, k) if need[6 + i] else None for i, k in enumerate(delays)]
         return dz if need[0] else None, dh[0] if need[1] else None, dW, None, None, None, *dMs
-
-
-def _lagged_outer(dz: Tensor, full: Tensor, lag: int) -> Tensor:
-    """(S, H, H): sum over t >= lag of dz_t^T h_{t-lag}, per model, as one batched product over all steps."""
-    T = dz.shape[0]
-    if T < lag:
-        return dz.new_zeros(dz.shape[1], dz.shape[3], dz.shape[3])
-    return torch.einsum("tsbi,tsbj->sij", dz[lag - 1:], full[: T - lag + 1])
 
 
 def unroll_batched(

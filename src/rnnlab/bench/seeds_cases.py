@@ -7,6 +7,7 @@ each thread count from 1 to the machine's cores, and its best is kept (said in t
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +30,14 @@ def _step_seconds(run: Callable[[Callable[[int], None]], object], steps: int) ->
     return (stamps[-1] - stamps[0]) / (steps - 1)
 
 
+def _run_batched(configs: list[TrainConfig], progress: Callable[[int], None]) -> object:
+    return train_batched(configs, progress)
+
+
+def _run_solo(config: TrainConfig, progress: Callable[[int], None]) -> object:
+    return train(config, progress)
+
+
 def _configs(S: int, steps: int, threads: int, T: int, hidden: int, batch: int) -> list[TrainConfig]:
     return [TrainConfig(task="temporal_order", cell="sigmoid", T=T, hidden=hidden, batch=batch, steps=steps, lr=0.01,
                         optimizer="sgd", check_every=10**9, test_sequences=1, seed=s, threads=threads)
@@ -47,8 +56,8 @@ def seeds(sizes: Sequence[int] = (1, 4, 16, 64), T: int = 100, hidden: int = 50,
             for _ in range(repeats):
                 for n in counts:  # the two sides alternate, so that both see the same machine load
                     configs = _configs(S, steps, n, T, hidden, batch)
-                    b = _step_seconds(lambda p, c=configs: train_batched(c, p), steps)
-                    loop = sum(_step_seconds(lambda p, c=c: train(c, p), steps) for c in configs)
+                    b = _step_seconds(functools.partial(_run_batched, configs), steps)
+                    loop = sum(_step_seconds(functools.partial(_run_solo, c), steps) for c in configs)
                     best["batched"] = min(best["batched"], (b, n))
                     best["loop"] = min(best["loop"], (loop, n))
             curve.append((S, *best["batched"], *best["loop"]))

@@ -95,8 +95,9 @@ def test_a_non_finite_model_is_skipped_alone(monkeypatch: pytest.MonkeyPatch) ->
         assert torch.equal(a, b)
 
 
-def test_float32_close_to_solo_over_60_steps() -> None:
-    configs = _configs(seeds=(0, 1, 2), dtype="float32", cell="tanh", hidden=8, steps=60, T=8)
+@pytest.mark.parametrize("cell", [c if c == "tanh" else pytest.param(c, marks=pytest.mark.slow) for c in CELLS])
+def test_float32_close_to_solo_over_60_steps(cell: str) -> None:
+    configs = _configs(seeds=(0, 1, 2), dtype="float32", cell=cell, hidden=8, steps=60, T=8)
     got, want = train_batched(configs), [train(c) for c in configs]
     _same_as_solo(got, want, 1e-4)
 
@@ -104,11 +105,14 @@ def test_float32_close_to_solo_over_60_steps() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("cell", CELLS)
 def test_float32_larger_runs_close_and_same_decisions(cell: str) -> None:
+    """Larger float32 runs: the same decisions, and losses to 1e-4 over the first 20 steps. Not over 60: the two
+    computations sum in different orders, and a chaotic stretch of training can grow that 1e-7 (tanh, seed 3
+    here: past 1e-5 at step 23, 5% by step 50, with the same decision at the end)."""
     configs = _configs(seeds=tuple(range(6)), dtype="float32", cell=cell, hidden=32, batch=20, T=10, steps=400,
                        check_every=50, test_sequences=2000, lr=0.01, optimizer="adam")
     got, want = train_batched(configs), [train(c) for c in configs]
     for g, w in zip(got, want, strict=True):
-        assert _max_rel(g.losses[:60], w.losses[:60]) < 1e-4
+        assert _max_rel(g.losses[:20], w.losses[:20]) < 1e-4
         assert g.solved == w.solved
 
 

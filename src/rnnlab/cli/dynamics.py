@@ -14,6 +14,7 @@ from click.core import ParameterSource
 
 from rnnlab.cli.common import emit_json, parse_ints
 from rnnlab.cli.progress import progress_bar
+from rnnlab.dynamics.batched import parse_seed_ranges, train_batched
 from rnnlab.dynamics.clipping import Clip, parse_clip
 from rnnlab.dynamics.jacobian import BoundConfig, check_bound
 from rnnlab.dynamics.tasks import TASKS
@@ -217,7 +218,12 @@ def bound(trials: int, T: int, hidden: int, seed: int, adversarial: int, plot_pa
 @click.option("--clip", "clip", default="none", show_default=True, callback=_clip_option,
               metavar="none|value:C|norm:C", help="Gradient clipping on every update.")
 @click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True, help="Maximum updates.")
-@click.option("--seeds", default="0", show_default=True, metavar="0,1,2", help="One run per seed.")
+@click.option("--seeds", default="0", show_default=True, metavar="0-15|0,1,2",
+              help="One run per seed: a list, ranges, or both (0-3,8).")
+@click.option("--no-batch", is_flag=True,
+              help="Train the seeds one after another (the reference) instead of as one batched computation.")
+@click.option("--omega", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Weight of Pascanu et al.'s regulariser Omega (sigmoid and tanh cells; 2 in the authors' code).")
 @click.option("--hidden", type=click.IntRange(min=1), default=32, show_default=True, help="Hidden units H.")
 @click.option("--delay", type=click.IntRange(min=2), default=2, show_default=True, help="skip cell only: delay k.")
 @click.option("--batch", type=click.IntRange(min=1), default=32, show_default=True, help="Sequences per update.")
@@ -229,26 +235,38 @@ def bound(trials: int, T: int, hidden: int, seed: int, adversarial: int, plot_pa
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"task", "runs": [{"seed", "solved", "final_loss", "test_error", "clip", '
                    '"nonfinite_skipped"}], "success_rate"}.')
-def train_cmd(task: str, cell: str, T: int, clip: Clip, steps: int, seeds: str, hidden: int, delay: int, batch: int,
-              lr: float, optimizer: str, w_norm: float | None, as_json: bool) -> None:
+def train_cmd(task: str, cell: str, T: int, clip: Clip, steps: int, seeds: str, no_batch: bool, omega: float,
+              hidden: int, delay: int, batch: int, lr: float, optimizer: str, w_norm: float | None,
+              as_json: bool) -> None:
     """Train CELL on a long-range TASK (adding, temporal_order; Pascanu et al. 2013), one run per seed.
 
     A run is solved with under 1% errors on 10,000 fresh sequences (adding: an error is a squared error
     above 0.04). Training stops early once a validation batch is under 1%. Clipping uses torch's
-    clip_grad_norm_ / clip_grad_value_; steps with a non-finite gradient are skipped and counted.
+    clip_grad_norm_ / clip_grad_value_; steps with a non-finite gradient are skipped and counted. The seeds train
+    as one batched computation (stacked weights; each seed's numbers are its solo run's); --no-batch runs them
+    one after another.
 
     \b
     Examples:
       rnnlab train temporal_order --cell skip --T 20 --seeds 0,1,2
+      rnnlab train temporal_order --cell tanh --T 20 --seeds 0-15 --optimizer msgd --clip norm:1 --omega 2
       rnnlab train adding --cell tanh --T 50 --w-norm 3 --optimizer sgd --lr 0.05 --clip norm:1 --json
     """
     _reject_unused_delay(cell)
-    seed_list = parse_ints(seeds, "--seeds")
-    configs = [TrainConfig(task=task, cell=cell, T=T, hidden=hidden, delay=delay, steps=steps, batch=batch, lr=lr,
-                           optimizer=optimizer, clip=clip, w_norm=w_norm, seed=s) for s in seed_list]
+    try:
+        seed_list = parse_seed_ranges(seeds)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--seeds") from None
+    try:
+        configs = [TrainConfig(task=task, cell=cell, T=T, hidden=hidden, delay=delay, steps=steps, batch=batch, lr=lr,
+                               optimizer=optimizer, clip=clip, w_norm=w_norm, omega=omega, seed=s) for s in seed_list]
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
     results: list[TrainResult] = []
     with progress_bar(steps * len(configs), f"train {task} {cell} T={T}") as advance:
-        for config in configs:
+        if not no_batch:
+            results = train_batched(configs, lambda step: advance(len(configs)))
+        for config in configs if no_batch else []:
             result = train(config, lambda step: advance(1))
             advance(steps - result.steps_run)  # a run solved early skips its remaining steps
             results.append(result)

@@ -21,10 +21,12 @@ from torch import Tensor, nn
 from rnnlab.core.activations import TANH, sigmoid
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.clipping import Clip, ClipLog, clip_gradients
+from rnnlab.dynamics.regulariser import omega_backward
 from rnnlab.dynamics.tasks import SUCCESS_ERROR_RATE, TEST_SEQUENCES, Task, get_task
 
 CELLS = ("sigmoid", "tanh", "skip", "gru", "lstm")
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "sgd", "msgd")  # msgd: SGD with momentum
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 @contextmanager
@@ -98,13 +100,16 @@ class TrainConfig:
     steps: int = 1000  # maximum number of parameter updates
     batch: int = 32  # sequences per update
     lr: float = 1e-2  # learning rate
-    optimizer: str = "adam"  # "adam" or "sgd"
+    optimizer: str = "adam"  # one of OPTIMIZERS
     clip: Clip = field(default_factory=Clip)  # gradient clipping applied to every update
     w_norm: float | None = None  # rnnlab cells: rescale W to this spectral norm at init (None: keep nn.RNN's init)
     seed: int = 0  # seeds the initial weights and the training data
     check_every: int = 50  # steps between validation checks (early stop once solved)
     test_sequences: int = TEST_SEQUENCES  # fresh sequences in the final success test
     threads: int | None = 1  # torch intra-op threads while training (None: leave torch's setting); see train()
+    momentum: float = 0.9  # msgd only: torch.optim.SGD's momentum
+    omega: float = 0.0  # weight of the regulariser Omega (Pascanu et al. 2013, 3.3); sigmoid and tanh cells only
+    dtype: str = "float32"  # "float32" or "float64": weights and data
 
     def __post_init__(self) -> None:
         get_task(self.task)
@@ -119,6 +124,14 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError(f"learning rate must be > 0, got {self.lr}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if not self.omega >= 0:
+            raise ValueError(f"the weight of Omega must be >= 0, got {self.omega}")
+        if self.omega > 0 and self.cell not in ("sigmoid", "tanh"):
+            raise ValueError(f"Omega needs a sigmoid or tanh cell (one recurrent matrix), got {self.cell!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {self.dtype!r}; valid: {', '.join(DTYPES)}")
 
 
 @dataclass(frozen=True)
@@ -146,17 +159,24 @@ def build_model(config: TrainConfig) -> SequenceModel:
         rnn = make_rnn(config.cell, task.n_in, config.hidden, config.delay)
         if config.w_norm is not None:
             set_spectral_norm(rnn, config.w_norm)
-        return SequenceModel(rnn, config.hidden, task.n_out)
+        return SequenceModel(rnn, config.hidden, task.n_out).to(DTYPES[config.dtype])
 
 
 @torch.no_grad()
 def error_rate(model: nn.Module, task: Task, T: int, n: int, gen: torch.Generator, batch: int = 1000) -> float:
     """Fraction of n fresh sequences that the model gets wrong under the task's criterion."""
-    wrong = 0
+    wrong, dtype = 0, next(model.parameters()).dtype
     for start in range(0, n, batch):
         b = task.batch(min(batch, n - start), T, gen)
-        wrong += int(task.errors(model(b.x), b.y).sum())
+        wrong += int(task.errors(model(b.x.to(dtype)), b.y.to(dtype) if task.regression else b.y).sum())
     return wrong / n
+
+
+def make_optimizer(params: list[nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam, plain SGD, or SGD with momentum (msgd), at config.lr."""
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum if config.optimizer == "msgd" else 0.0)
 
 
 def train(config: TrainConfig, progress: Callable[[int], None] | None = None) -> TrainResult:
@@ -173,16 +193,21 @@ def _train(config: TrainConfig, progress: Callable[[int], None] | None) -> Train
     task.batch(1, config.T, torch.Generator())  # reject a too-short T before any work
     model = build_model(config)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt: torch.optim.Optimizer = (torch.optim.Adam(params, lr=config.lr) if config.optimizer == "adam"
-                                  else torch.optim.SGD(params, lr=config.lr))
+    opt = make_optimizer(params, config)
+    dtype = DTYPES[config.dtype]
     data = torch.Generator().manual_seed(config.seed)
     check = torch.Generator().manual_seed(10_000 + config.seed)  # validation data, never trained on
     log, losses = ClipLog(), []
     for step in range(1, config.steps + 1):
         b = task.batch(config.batch, config.T, data)
-        loss = task.loss(model(b.x), b.y)
+        x, y = b.x.to(dtype), (b.y.to(dtype) if task.regression else b.y)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        if config.omega > 0:
+            assert isinstance(model.rnn, Recurrent)
+            loss, _ = omega_backward(model.rnn, model.readout, x, y, task.loss, config.omega)
+        else:
+            loss = task.loss(model(x), y)
+            loss.backward()
         stats = clip_gradients(params, config.clip)
         log.add(stats)
         if stats.finite:  # a non-finite gradient never reaches the weights

@@ -92,14 +92,11 @@ def gradients_bytes(cell: str, T: int, hidden: int, delay: int = 2) -> Estimate:
                     ("--T", "--hidden"))
 
 
-def bound_bytes(T: int, hidden: int) -> Estimate:
-    """`rnnlab bound` (dynamics.jacobian.check_bound): one trial at a time, float64, plus (trials, T) ratios."""
-    return Estimate(_recurrence(T, 1, hidden, 4, 5, 6, F64) + 4 * hidden * hidden * F64, ("--T", "--hidden"))
-
-
-def bound_results_bytes(trials: int, T: int) -> int:
-    """The (trials, T) ratios check_bound keeps across trials, twice (both activations)."""
-    return 2 * 2 * trials * T * F64
+def bound_bytes(T: int, hidden: int, trials: int = 1) -> Estimate:
+    """`rnnlab bound` (dynamics.jacobian.check_bound): one trial at a time, float64, plus the (trials, T) ratios
+    kept across trials (stacked once more at the end)."""
+    one = _recurrence(T, 1, hidden, 4, 5, 6, F64) + 4 * hidden * hidden * F64
+    return Estimate(one + 2 * trials * T * F64, ("--T", "--hidden", "--trials"))
 
 
 def train_bytes(cell: str, T: int, hidden: int, batch: int, seeds: int = 1) -> Estimate:

@@ -14,7 +14,8 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from rnnlab.cli.common import emit_json, parse_ints
+from rnnlab.cli.common import check_memory, emit_json
+from rnnlab.cli.params import MAX_LENGTH, MAX_SEED, PROBABILITY, FiniteFloat, IntList, SeedList, count, memory_option
 from rnnlab.generation.lm import LMConfig, TrainConfig
 from rnnlab.generation.schedules import DECAYS, STRATEGIES, Schedule, default_schedule, parse_strategy
 
@@ -50,17 +51,17 @@ def _save_figure(fig: Any, path: Path) -> None:
 
 @click.command()
 @click.argument("decay", metavar="DECAY")
-@click.option("--k", "k", type=float, help="linear: eps at step 0; exponential: 0 < k < 1; inverse-sigmoid: k >= 1.")
-@click.option("--c", "c", type=float, help="linear only: decrease of eps per step.")
-@click.option("--eps-min", type=float, help="linear only: the floor of eps (default 0).")
-@click.option("--steps", "steps_text", default="0,100,1000", show_default=True, metavar="I,I,...",
+@click.option("--k", "k", type=FiniteFloat(), help="linear: eps at step 0; exponential: 0 < k < 1; inverse-sigmoid: k >= 1.")
+@click.option("--c", "c", type=FiniteFloat(0), help="linear only: decrease of eps per step.")
+@click.option("--eps-min", type=PROBABILITY, help="linear only: the floor of eps (default 0).")
+@click.option("--steps", "steps_text", type=IntList(0, MAX_LENGTH), default="0,100,1000", show_default=True,
               help="Training steps i at which to print eps_i.")
-@click.option("--span", type=int, default=1000, show_default=True,
+@click.option("--span", type=count(1, MAX_LENGTH), default=1000, show_default=True,
               help="Run length the defaults of k and c are chosen for (linear reaches 0, exponential 0.01, "
                    "inverse sigmoid 1/2 at mid-run).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of eps_i over the span.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"decay", "k", "c", "eps_min", "steps", "eps": [...]}.')
-def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None, steps_text: str, span: int,
+def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None, steps_text: tuple[int, ...], span: int,
              plot_path: str | None, as_json: bool) -> None:
     """Print eps_i, the probability of feeding the ground truth at training step i (Bengio et al. 2015).
 
@@ -73,11 +74,7 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
     """
     if decay not in DECAYS:
         raise click.BadParameter(f"unknown decay {decay!r}; valid: {', '.join(DECAYS)}", param_hint="DECAY")
-    steps = parse_ints(steps_text, "--steps")
-    if any(i < 0 for i in steps):
-        raise click.BadParameter(f"training steps must be >= 0, got {steps_text!r}", param_hint="--steps")
-    if span < 1:
-        raise click.BadParameter(f"must be >= 1, got {span}", param_hint="--span")
+    steps = list(steps_text)
     base = default_schedule(decay, span)
     try:
         sched = Schedule(decay, k=base.k if k is None else k, c=base.c if c is None else c,
@@ -117,54 +114,58 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
 @click.option("--cell", type=click.Choice(["gru", "lstm", "rnn"]), default=None,
               help="gru / lstm (PyTorch's fused modules) or rnn (rnnlab's own tanh cell).  "
               f"[default: {_default(LMConfig, 'cell')}]")
-@click.option("--hidden", type=int, default=None,
+@click.option("--hidden", type=count(), default=None,
               help=f"Recurrent units per layer.  [default: {_default(LMConfig, 'hidden')}]")
-@click.option("--layers", type=int, default=1, show_default=True, help="Stacked recurrent layers.")
-@click.option("--dropout", type=float, default=None,
+@click.option("--layers", type=count(1, 64), default=1, show_default=True, help="Stacked recurrent layers.")
+@click.option("--dropout", type=FiniteFloat(0, 1, max_open=True), default=None,
               help=f"Dropout on embeddings and top states.  [default: {_default(LMConfig, 'dropout')}]")
-@click.option("--embed", "embed_dim", type=int, default=64, show_default=True, help="Token embedding size.")
+@click.option("--embed", "embed_dim", type=count(), default=64, show_default=True, help="Token embedding size.")
 @click.option("--strategy", default="teacher", show_default=True, metavar="teacher|free|scheduled:DECAY",
               help=f"Training strategy; DECAY is one of {', '.join(DECAYS)}.")
 @click.option("--feed", type=click.Choice(["argmax", "sample"]), default="sample", show_default=True,
               help="How the model's own token is chosen when it is fed back (free / scheduled).")
-@click.option("--k", "k", type=float,
+@click.option("--k", "k", type=FiniteFloat(),
               help="Scheduled sampling: the decay's k (default: the decay spans --steps, or 2000 steps when only "
               "a time budget is given).")
-@click.option("--c", "c", type=float, help="Scheduled sampling, linear: eps decrease per step.")
-@click.option("--eps-min", type=float, help="Scheduled sampling, linear: floor of eps.")
-@click.option("--steps", type=int, default=None, help="Most training steps.  [default: unlimited under the time "
+@click.option("--c", "c", type=FiniteFloat(0), help="Scheduled sampling, linear: eps decrease per step.")
+@click.option("--eps-min", type=PROBABILITY, help="Scheduled sampling, linear: floor of eps.")
+@click.option("--steps", type=count(1, MAX_LENGTH), default=None, help="Most training steps.  [default: unlimited under the time "
               "budget; 2000 with --time-budget 0]")
-@click.option("--time-budget", type=float, default=100.0, show_default=True,
+@click.option("--time-budget", type=FiniteFloat(0, 7 * 24 * 3600), default=100.0, show_default=True,
               help="Seconds of training (the learning rate decays to 0 at the budget); 0 = no budget, use --steps.")
-@click.option("--batch", type=int, default=None, help=f"Windows per step.  [default: {_default(TrainConfig, 'batch')}]")
-@click.option("--seq-len", type=int, default=None, help="Tokens per training window (from a zero state).  "
+@click.option("--batch", type=count(), default=None, help=f"Windows per step.  [default: {_default(TrainConfig, 'batch')}]")
+@click.option("--seq-len", type=count(1, MAX_LENGTH), default=None, help="Tokens per training window (from a zero state).  "
               f"[default: {_default(TrainConfig, 'seq_len')}]")
-@click.option("--lr", type=float, default=None,
+@click.option("--lr", type=FiniteFloat(0, min_open=True), default=None,
               help=f"Peak AdamW learning rate.  [default: {_default(TrainConfig, 'lr')}]")
 @click.option("--bf16/--fp32", "bf16", default=None, help="bfloat16 autocast of the matmuls.  "
               f"[default: {'bf16' if _default(TrainConfig, 'bf16') else 'fp32'}]")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, windows and coins.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True, help="Seeds weights, windows and coins.")
+@click.option("--threads", type=count(1, 1024), default=None,
               help="Intra-op threads of training (default: 1 or all cores, chosen by timing steps). With "
                    "--time-budget 0 a fixed count makes the run reproducible.")
-@click.option("--eval-windows", type=int, default=1024, show_default=True,
+@click.option("--eval-windows", type=count(), default=1024, show_default=True,
               help="Random 64-token validation windows of the final val_nll.")
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Write a checkpoint here after training.")
 @click.option("--load", "load_path", type=click.Path(dir_okay=False),
               help="Read a checkpoint instead of training (evaluate and sample it).")
-@click.option("--prompt", default="ROMEO:", show_default=True, help="Prompt of the printed sample.")
-@click.option("--sample-len", type=int, default=200, show_default=True, help="Tokens to sample after the prompt.")
-@click.option("--temperature", type=float, default=0.8, show_default=True, help="Sampling temperature.")
+@click.option("--prompt", default=None, help="Prompt of the printed sample.  [default: ROMEO: on Tiny Shakespeare, "
+              "else the first line of the data's validation part, up to 16 tokens]")
+@click.option("--sample-len", type=count(0, 100_000), default=200, show_default=True,
+              help="Tokens to sample after the prompt.")
+@click.option("--temperature", type=FiniteFloat(0, 100, min_open=True), default=0.8, show_default=True,
+              help="Sampling temperature.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of the validation curve.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print one object: "val_nll", "val_nll_streaming", "tokens_per_s", "curve", "exposure", ...')
+@memory_option
 def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int, dropout: float | None,
        embed_dim: int, strategy: str,
        feed: str, k: float | None, c: float | None, eps_min: float | None, steps: int | None, time_budget: float,
        batch: int | None, seq_len: int | None, lr: float | None, bf16: bool | None, seed: int,
        threads: int | None, eval_windows: int,
-       save_path: str | None, load_path: str | None, prompt: str, sample_len: int, temperature: float,
-       plot_path: str | None, as_json: bool) -> None:
+       save_path: str | None, load_path: str | None, prompt: str | None, sample_len: int, temperature: float,
+       plot_path: str | None, as_json: bool, max_memory: int | None) -> None:
     """Train (or load) an RNN language model, report its validation NLL and sample from it.
 
     The default is the tuned 2-minute CPU recipe on Tiny Shakespeare under teacher forcing. val_nll is

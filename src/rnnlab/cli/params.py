@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -28,6 +29,7 @@ __all__ = [
     "FiniteFloat",
     "FloatList",
     "IntList",
+    "LoadedSpec",
     "MemorySize",
     "NetParam",
     "SeedList",
@@ -207,18 +209,26 @@ class NetParam(click.ParamType):
         return "NET"
 
 
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A spec file as given on the command line and the automaton read from it."""
+
+    path: str  # as given
+    automaton: Any  # rnnlab.exact.automaton.Automaton
+
+
 class SpecFile(click.ParamType):
     """An automaton spec file (SPEC S9 format), read and validated."""
 
     name = "spec"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> LoadedSpec:
         from rnnlab.exact.automaton import Automaton
 
-        if isinstance(value, Automaton):
+        if isinstance(value, LoadedSpec):
             return value
         try:
-            return Automaton.load(str(value))
+            return LoadedSpec(str(value), Automaton.load(str(value)))
         except ValueError as e:
             self.fail(str(e), param, ctx)
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from rnnlab.cli.common import emit_json
-from rnnlab.cli.exact import load_net
+from rnnlab.cli.common import check_memory, emit_json
+from rnnlab.cli.exact import H0, load_net
+from rnnlab.cli.params import MAX_LENGTH, NET, SPEC, LoadedSpec, count, memory_option
 from rnnlab.exact.alternating_check import check_alternating
 from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.compiler import ACTIVATIONS, compile_dfa
@@ -20,6 +21,7 @@ from rnnlab.exact.verifier import Proof, prove
 DEFAULT_MAX_LEN = 12  # exhaustive second oracle for finite machines
 DEFAULT_MAX_LEN_ALTERNATING = 16
 FLOAT_BITS = 16  # nets simulated in floats (sigmoid): default max_len keeps 2^16 inputs at most
+EXHAUSTIVE_MAX_UNITS = 2_000  # the exhaustive oracle builds per-unit programs: beyond this, --max-len 0 only
 
 
 def _cex_table(cex: Counterexample) -> list[str]:
@@ -91,16 +93,17 @@ def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
 
 
 @click.command("verify")
-@click.argument("net_name", metavar="NET")
-@click.option("--against", "spec_path", metavar="SPEC.json", help="Specification automaton (default: the net's own).")
-@click.option("--h0", metavar="V", help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
-@click.option("--max-len", type=click.IntRange(min=0), default=None, metavar="N",
+@click.argument("net_name", metavar="NET", type=NET)
+@click.option("--against", "spec_path", type=SPEC, help="Specification automaton (default: the net's own).")
+@click.option("--h0", type=H0, metavar="V", help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
+@click.option("--max-len", type=count(0, MAX_LENGTH), default=None, metavar="N",
               help=f"Also simulate every input up to N steps, a second oracle (default {DEFAULT_MAX_LEN}; sigmoid "
                    f"nets {FLOAT_BITS} input bits; alternating {DEFAULT_MAX_LEN_ALTERNATING}, its only check; "
                    "0 disables it for automaton nets).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"holds", "states_explored", "counterexample", "exhaustive", ...}.')
-def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | None, as_json: bool) -> int:
+def verify(net_name: Net, spec_path: LoadedSpec | None, h0: tuple[float, ...] | None, max_len: int | None,
+           as_json: bool) -> int:
     """Prove NET equal to its specification automaton for inputs of EVERY length, or print the shortest
     input on which they differ. Exit 0 holds, 1 counterexample (or not proved), 2 bad input.
 
@@ -111,16 +114,22 @@ def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | 
       rnnlab verify net.json --against examples/specs/parity.json
     """
     net = load_net(net_name, h0)
+    spec_source = spec_path.path if spec_path else None
     if net.name == "alternating" and spec_path is None:
         return _verify_alternating(net, max_len, as_json)
-    spec = Automaton.load(spec_path) if spec_path else None
+    spec = spec_path.automaton if spec_path else None
+    units = sum(L.size for L in net.layers)
+    if units > EXHAUSTIVE_MAX_UNITS and (max_len is None or max_len > 0):
+        raise click.BadParameter(f"net {net.name!r} has {units} units; the exhaustive second oracle handles up to "
+                                 f"{EXHAUSTIVE_MAX_UNITS}: give --max-len 0 to rely on the all-length proof alone",
+                                 param_hint="--max-len")
     proof = prove(net, spec)
     spec_used = spec or net.spec
     assert spec_used is not None
     ex = _exhaustive(net, spec_used, max_len)
     bug = _disagreement(proof, ex)
     if as_json:
-        emit_json({"net": net.name, "spec": spec_path, "holds": proof.holds, "states_explored": proof.states_explored,
+        emit_json({"net": net.name, "spec": spec_source, "holds": proof.holds, "states_explored": proof.states_explored,
                    "counterexample": proof.counterexample.to_dict() if proof.counterexample else None,
                    "reason": proof.reason, "interval": _interval_dict(proof),
                    "exhaustive": ex.to_dict() if ex else None, "oracles_agree": bug is None})
@@ -145,12 +154,13 @@ def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | 
 
 
 @click.command("compile")
-@click.argument("spec_path", metavar="SPEC.json")
+@click.argument("spec_file", metavar="SPEC.json", type=SPEC)
 @click.option("--activation", type=click.Choice(ACTIVATIONS), default="step", show_default=True,
               help="Threshold units, or sigmoid(H z) units with the smallest provably safe gain H.")
 @click.option("--out", metavar="NET.json", help="Write the net (accepted by `run` and `verify`).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"layers", "gain", "eps", "holds", "net", ...}.')
-def compile_spec(spec_path: str, activation: str, out: str | None, as_json: bool) -> int:
+@memory_option
+def compile_spec(spec_file: LoadedSpec, activation: str, out: str | None, as_json: bool, max_memory: int | None) -> int:
     """Compile a DFA spec (or a Mealy machine: "outputs" in place of "accept") into an RNN and prove the
     result equal to the spec for every length.
 
@@ -160,7 +170,10 @@ def compile_spec(spec_path: str, activation: str, out: str | None, as_json: bool
       rnnlab compile examples/specs/divisible-by-3.json --activation sigmoid
       rnnlab verify adder --against examples/specs/serial-adder.json
     """
-    spec = Automaton.load(spec_path)
+    from rnnlab.resources import compile_bytes
+
+    spec_path, spec = spec_file.path, spec_file.automaton
+    check_memory(compile_bytes(len(spec.states), len(spec.alphabet), spec.n_inputs, activation), max_memory)
     net = replace(compile_dfa(spec, activation), name=Path(spec_path).stem)
     proof = prove(net)
     if out:

@@ -22,6 +22,7 @@ from rnnlab.core.activations import TANH, sigmoid
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.clipping import Clip, ClipLog, clip_gradients
 from rnnlab.dynamics.tasks import SUCCESS_ERROR_RATE, TEST_SEQUENCES, Task, get_task
+from rnnlab.errors import NonFiniteError
 
 CELLS = ("sigmoid", "tanh", "skip", "gru", "lstm")
 OPTIMIZERS = ("adam", "sgd")
@@ -57,6 +58,8 @@ def set_spectral_norm(rnn: nn.Module, value: float) -> None:
     """Rescale the recurrent matrix W (rnnlab cells) so that ||W||_2 = value, e.g. to enter the exploding regime."""
     if not isinstance(rnn, Recurrent):
         raise ValueError("only rnnlab's Recurrent cells have a single recurrent matrix W to rescale")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"the spectral norm must be a finite number > 0, got {value}")
     with torch.no_grad():
         rnn.W.mul_(value / torch.linalg.matrix_norm(rnn.W, ord=2))
 
@@ -103,8 +106,10 @@ class TrainConfig:
         for name in ("T", "hidden", "steps", "batch", "check_every", "test_sequences"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"learning rate must be > 0, got {self.lr}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"learning rate must be a finite number > 0, got {self.lr}")
+        if self.w_norm is not None and not (self.w_norm > 0 and math.isfinite(self.w_norm)):
+            raise ValueError(f"w_norm must be a finite number > 0, got {self.w_norm}")
 
 
 @dataclass(frozen=True)
@@ -145,8 +150,12 @@ def error_rate(model: nn.Module, task: Task, T: int, n: int, gen: torch.Generato
     return wrong / n
 
 
-def train(config: TrainConfig, progress: Callable[[int], None] | None = None) -> TrainResult:
+def train(config: TrainConfig, progress: Callable[[int], None] | None = None,
+          stop_on_nonfinite: bool = False) -> TrainResult:
     """Train one model; `progress(step)` is called after every update (e.g. to advance a progress bar).
+
+    A step with a non-finite loss or gradient is skipped and counted (S5: it never reaches the weights), or,
+    with stop_on_nonfinite, ends training with NonFiniteError naming the step.
 
     The (B, H) matrices of a small RNN are too small for intra-op threads to pay: on a loaded 2-core machine
     one thread ran 20x faster than two. So training runs with config.threads threads, restored afterwards.
@@ -155,12 +164,12 @@ def train(config: TrainConfig, progress: Callable[[int], None] | None = None) ->
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     try:
-        return _train(config, progress)
+        return _train(config, progress, stop_on_nonfinite)
     finally:
         torch.set_num_threads(previous)
 
 
-def _train(config: TrainConfig, progress: Callable[[int], None] | None) -> TrainResult:
+def _train(config: TrainConfig, progress: Callable[[int], None] | None, stop_on_nonfinite: bool) -> TrainResult:
     task = get_task(config.task)
     task.batch(1, config.T, torch.Generator())  # reject a too-short T before any work
     model = build_model(config)
@@ -175,7 +184,11 @@ def _train(config: TrainConfig, progress: Callable[[int], None] | None) -> Train
         loss = task.loss(model(b.x), b.y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if stop_on_nonfinite and not math.isfinite(float(loss.detach())):
+            raise NonFiniteError("loss", step, float(loss.detach()))
         stats = clip_gradients(params, config.clip)
+        if stop_on_nonfinite and not stats.finite:
+            raise NonFiniteError("gradient norm", step, stats.pre_norm)
         log.add(stats)
         if stats.finite:  # a non-finite gradient never reaches the weights
             opt.step()

@@ -219,6 +219,171 @@ def _explore(machine: _Machine, spec: Automaton | None, alphabet: Sequence[str],
     return _Exploration(len(spec_state), mismatch, margin, configurations)
 
 
+class _SparseMachine:
+    """_Machine for nets with sparse matrices (the compiler's one-hot nets): states are scipy CSR rows.
+
+    A layer's pre-activation is split as z = C[p] + delta: C[p] = b + U x~ over the "small" inputs x~ (the input
+    bits and small dense layers), which take few distinct values p per batch, and delta = W s + U over the big
+    sparse layers, which has a few nonzeros per row. A unit outside delta's support has z = C[p]_i, so the
+    (B, H) pre-activation is never materialised: a step over B configurations costs O(B x nonzeros per row).
+    """
+
+    SMALL = 64  # dense layers up to this size count as small inputs
+
+    def __init__(self, net: Net, acts: Sequence[Activation]) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.n_inputs = net.n_inputs
+        self.acts = list(acts)
+        self.sizes = [L.size for L in net.layers]
+        self.recurrent = [L.is_recurrent for L in net.layers]
+        self.b = [np.asarray(L.b, dtype=np.float64) for L in net.layers]
+        self.W = [L.W.scipy() if isinstance(L.W, Sparse) else csr_matrix(np.asarray(L.W, dtype=np.float64))
+                  for L in net.layers]
+        small_cols = list(range(net.n_inputs))  # columns of [x; s_0; s_1; ...] that are small inputs
+        offset = net.n_inputs
+        self.small: list[np.ndarray] = []
+        self.U_small: list[np.ndarray] = []
+        self.U_big: list[Any] = []
+        for L in net.layers:
+            U = L.U.scipy() if isinstance(L.U, Sparse) else csr_matrix(np.asarray(L.U, dtype=np.float64))
+            cols = np.asarray(small_cols, dtype=np.int64)
+            mask = np.ones(U.shape[1], dtype=bool)
+            mask[cols] = False
+            self.small.append(cols)
+            self.U_small.append(U[:, cols].toarray())  # (H, small)
+            self.U_big.append(U[:, np.nonzero(mask)[0]].tocsr())  # (H, big)
+            if not L.is_sparse and L.size <= self.SMALL:
+                small_cols.extend(range(offset, offset + L.size))
+            offset += L.size
+        h0 = np.asarray([v for L in net.layers if L.is_recurrent for v in L.h0], dtype=np.float64)
+        self.h0 = csr_matrix(h0[None, :]) if len(h0) else csr_matrix((1, 0))
+
+    def step(self, s: Any, x: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray]:
+        """s (B, D) CSR, x (B, I) -> (new state (B, D) CSR, y (B, n_out) dense, min |z| per unit (units,))."""
+        from scipy.sparse import csr_matrix, hstack
+
+        B = x.shape[0]
+        inputs, rec, margins, offset = csr_matrix(x), [], [], 0
+        out: Any = None
+        for k, (W, b, act, H, recurrent) in enumerate(zip(self.W, self.b, self.acts, self.sizes, self.recurrent,
+                                                          strict=True)):
+            small = self.small[k]
+            big = np.setdiff1d(np.arange(inputs.shape[1]), small, assume_unique=True)
+            patterns, pattern = np.unique(inputs[:, small].toarray(), axis=0, return_inverse=True)
+            pattern = pattern.reshape(-1)
+            C = b + patterns @ self.U_small[k].T  # (P, H): z of a unit that no sparse input reaches
+            delta = (inputs[:, big] @ self.U_big[k].T).tocsr()  # (B, H)
+            if recurrent:
+                delta = (delta + s[:, offset:offset + H] @ W.T).tocsr()
+                offset += H
+            delta.sum_duplicates()
+            rows = np.repeat(np.arange(B), np.diff(delta.indptr))
+            z_on = C[pattern[rows], delta.indices] + delta.data  # z where delta has an entry
+            o_on = act(torch.from_numpy(z_on)).numpy()
+            rest = act(torch.from_numpy(C)).numpy()  # (P, H) output off delta's support
+            # min |z| per unit: over delta's support, and |C[p]_i| wherever a row of pattern p lacks unit i
+            m = np.full(H, np.inf)
+            np.minimum.at(m, delta.indices, np.abs(z_on))
+            counts = np.bincount(pattern, minlength=len(patterns))  # rows per pattern
+            covered = np.zeros((len(patterns), H), dtype=np.int64)
+            np.add.at(covered, (pattern[rows], delta.indices), 1)
+            open_ = covered < counts[:, None]  # (P, H) some row of pattern p does not reach unit i
+            m = np.minimum(m, np.where(open_, np.abs(C), np.inf).min(axis=0))
+            margins.append(m)
+            o = csr_matrix((o_on, (rows, delta.indices)), shape=(B, H))
+            if (rest != 0).any():  # units that are on without sparse input: fill them where delta is absent
+                fill = rest[pattern]  # (B, H); only reached by nets whose off state is not 0
+                fill[rows, delta.indices] = 0.0
+                o = (o + csr_matrix(fill)).tocsr()
+            o.eliminate_zeros()
+            out = o
+            if recurrent:
+                rec.append(o)
+            inputs = hstack([inputs, o], format="csr")
+        state = hstack(rec, format="csr") if rec else csr_matrix((B, 0))
+        return state, out.toarray(), np.concatenate(margins)
+
+
+def _row_key(M: Any, k: int) -> bytes:
+    """An exact key of row k of a CSR matrix with canonical (sorted, no zeros) entries."""
+    lo, hi = M.indptr[k], M.indptr[k + 1]
+    return M.indices[lo:hi].astype(np.int64).tobytes() + b"|" + M.data[lo:hi].tobytes()
+
+
+def _explore_sparse(machine: _SparseMachine, spec: Automaton | None, alphabet: Sequence[str], max_states: int,
+                    stop_at_mismatch: bool, track_margin: bool) -> _Exploration:
+    """_explore for sparse nets: the same BFS (same order, same shortest counterexample, same margins)."""
+    from scipy.sparse import vstack
+
+    A = len(alphabet)
+    X = np.asarray([[int(c) for c in a] for a in alphabet], dtype=np.float64)  # (A, I)
+    delta = np.asarray(spec.delta if spec else [[0] * A])  # (Q, A)
+    accept = np.asarray([float(q in spec.accept) for q in range(len(spec.states))] if spec else [0.0])  # (Q,)
+    start = spec.start if spec else 0
+    h0 = machine.h0
+    h0.sort_indices()
+    h0.eliminate_zeros()
+    spec_state, parent, via = [start], [-1], [-1]
+    index = {(_row_key(h0, 0), start): 0}
+    frontier, rows_of = [0], {0: h0}
+    margin: np.ndarray | None = None
+    configurations, mismatch = 0, None
+    chunk = 4096
+    while frontier:
+        new_frontier: list[int] = []
+        new_rows: dict[int, Any] = {}
+        for c0 in range(0, len(frontier), chunk):
+            part = frontier[c0:c0 + chunk]
+            F = len(part)
+            S = vstack([rows_of[i] for i in part], format="csr")
+            S = S[np.repeat(np.arange(F), A)]  # (F*A, D)
+            x = np.tile(X, (F, 1))  # (F*A, I)
+            s_next, y, m = machine.step(S, x)
+            configurations += F * A
+            if track_margin:
+                margin = m if margin is None else np.minimum(margin, m)
+            q = np.repeat(np.asarray([spec_state[i] for i in part]), A)  # (F*A,)
+            a = np.tile(np.arange(A), F)
+            q_next = delta[q, a]
+            if spec is not None and mismatch is None:
+                bad = np.nonzero(y[:, 0] != accept[q_next])[0]
+                if len(bad):
+                    k = int(bad[0])
+                    mismatch = _path(parent, via, part[k // A]) + [k % A]
+                    if stop_at_mismatch:
+                        return _Exploration(len(spec_state), mismatch, None, configurations)
+            s_next.sort_indices()
+            q_list = q_next.tolist()
+            for k in range(F * A):
+                key = (_row_key(s_next, k), q_list[k])
+                if key not in index:
+                    if len(spec_state) >= max_states:
+                        raise ValueError(
+                            f"more than {max_states} reachable (net state, spec state) pairs; the net may not be a "
+                            f"finite machine of manageable size (raise max_states to explore further)"
+                        )
+                    i = len(spec_state)
+                    index[key] = i
+                    new_frontier.append(i)
+                    new_rows[i] = s_next[k]
+                    spec_state.append(q_list[k])
+                    parent.append(part[k // A])
+                    via.append(k % A)
+        frontier, rows_of = new_frontier, new_rows
+    return _Exploration(len(spec_state), mismatch,
+                        torch.from_numpy(margin) if margin is not None else None, configurations)
+
+
+def _explore_net(net: Net, acts: Sequence[Activation], spec: Automaton | None, alphabet: Sequence[str],
+                 max_states: int, stop_at_mismatch: bool, track_margin: bool) -> _Exploration:
+    """The BFS on dense tensors, or on sparse rows when the net has sparse matrices."""
+    if any(L.is_sparse for L in net.layers):
+        return _explore_sparse(_SparseMachine(net, acts), spec, alphabet, max_states, stop_at_mismatch,
+                               track_margin)
+    return _explore(_Machine(net, acts), spec, alphabet, max_states, stop_at_mismatch, track_margin)
+
+
 def _path(parent: list[int], via: list[int], i: int) -> list[int]:
     path = []
     while parent[i] >= 0:
@@ -267,8 +432,8 @@ def prove(net: Net, spec: Automaton | None = None, max_states: int = MAX_STATES)
     if any(L.act.kind == "sigmoid" for L in net.layers):
         return _prove_sigmoid(net, _check(net, spec), max_states)
     spec = _check(net, spec)
-    found = _explore(_Machine(net, [L.act for L in net.layers]), spec, spec.alphabet, max_states,
-                     stop_at_mismatch=True, track_margin=False)
+    found = _explore_net(net, [L.act for L in net.layers], spec, spec.alphabet, max_states,
+                         stop_at_mismatch=True, track_margin=False)
     if found.mismatch is None:
         return Proof(True, found.states_explored, None,
                      f"all {found.states_explored} reachable (net state, spec state) pairs agree on every symbol")
@@ -293,8 +458,8 @@ def _interval_numbers(net: Net, spec: Automaton | None, max_states: int) -> tupl
     twin = _twin(net)
     alphabet = spec.alphabet if spec else ["".join(str((k >> (net.n_inputs - 1 - j)) & 1)
                                                     for j in range(net.n_inputs)) for k in range(2**net.n_inputs)]
-    found = _explore(_Machine(twin, [L.act for L in twin.layers]), spec, alphabet, max_states,
-                     stop_at_mismatch=False, track_margin=True)
+    found = _explore_net(twin, [L.act for L in twin.layers], spec, alphabet, max_states,
+                         stop_at_mismatch=False, track_margin=True)
     assert found.margin is not None
     units, gain, sens, read = [], [], [], []
     n_in, offset = net.n_inputs, 0

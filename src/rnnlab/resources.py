@@ -132,7 +132,7 @@ def exposure_bytes(vocab: int, hidden: int, batch: int, seq_len: int) -> Estimat
     return Estimate(lm_bytes(vocab, 32, hidden, 1, batch, seq_len, "gru", 256).bytes, ("--hidden",))
 
 
-def embeddings_bytes(vocab_sizes: tuple[int, ...], dim: int, tokens: int = 4096) -> Estimate:
+def embeddings_bytes(vocab_sizes: tuple[int, ...], dim: int, tokens: int = 256) -> Estimate:
     """`rnnlab embeddings`: the one-hot input (tokens, V) and W (V, d) of the largest vocabulary, float32."""
     V = max(vocab_sizes)
     return Estimate((tokens * V + 2 * V * dim + 2 * tokens * dim) * F32, ("--vocab-sizes", "--dim"))

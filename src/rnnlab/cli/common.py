@@ -22,7 +22,8 @@ def check_memory(estimate: Estimate, max_memory: int | None) -> None:
         limit, source = max_memory, "--max-memory"
     else:
         available = available_memory()
-        limit, source = int(available * DEFAULT_FRACTION), f"{DEFAULT_FRACTION:.0%} of the {format_size(available)} available"
+        limit = int(available * DEFAULT_FRACTION)
+        source = f"{DEFAULT_FRACTION:.0%} of the {format_size(available)} available"
     if estimate.bytes > limit:
         lower = " or ".join(estimate.drivers)
         raise ResourceLimit(f"this run needs about {format_size(estimate.bytes)} of memory, over the limit of "

@@ -119,7 +119,8 @@ def _from_log10(log10_x: float, digits: int) -> str:
 @click.option("--hidden", type=count(), default=32, show_default=True, help="Hidden units H.")
 @click.option("--delay", type=count(2, MAX_LENGTH), default=2, show_default=True,
               help="skip cell only: the delay k of M h_{t-k}.")
-@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True, help="Seeds weights, inputs and readout.")
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True,
+              help="Seeds weights, inputs and readout.")
 @click.option("--w-norm", type=FiniteFloat(0, min_open=True), default=None,
               help="Rescale W to this spectral norm (sigmoid, tanh, skip), e.g. 6: the bound is then loose.")
 @click.option("--plot", "plot_path", metavar="FILE.png",
@@ -147,7 +148,6 @@ def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: flo
       rnnlab gradients --cell skip --delay 2 --json
     """
     from rnnlab.dynamics.profile import DECAY_LABEL, format_rate, gradient_profile
-
     from rnnlab.resources import gradients_bytes
 
     _reject_unused_delay(cell)

@@ -14,8 +14,9 @@ H0 = FloatList()  # finite numbers, one or one per recurrent unit
 
 def load_net(net: Net | str, h0: tuple[float, ...] | str | None = None) -> Net:
     """A net (a built-in name or a NET.json, checked by the NET parameter type) with --h0 applied if given."""
-    if not isinstance(net, Net):
+    if isinstance(net, str):
         net = NET.convert(net, None, None)
+    assert isinstance(net, Net)
     if h0 is not None:
         values = H0.convert(h0, None, None) if isinstance(h0, str) else h0
         try:
@@ -51,7 +52,8 @@ def nets(as_json: bool) -> None:
 @click.argument("net_name", metavar="NET", type=NET)
 @click.option("--input", "input1", required=True, type=BITS, help="Input bits x_1..x_T, e.g. 11110100.")
 @click.option("--input2", type=BITS, help="Second input sequence (two-sequence nets: equality, carry, adder).")
-@click.option("--h0", type=H0, metavar="V", help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
+@click.option("--h0", type=H0, metavar="V",
+              help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"net", "h": [[...] per step], "y": [...]}.')
 def run_net(net_name: Net, input1: list[int], input2: list[int] | None, h0: tuple[float, ...] | None,
             as_json: bool) -> None:

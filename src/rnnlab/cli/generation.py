@@ -51,7 +51,8 @@ def _save_figure(fig: Any, path: Path) -> None:
 
 @click.command()
 @click.argument("decay", metavar="DECAY")
-@click.option("--k", "k", type=FiniteFloat(), help="linear: eps at step 0; exponential: 0 < k < 1; inverse-sigmoid: k >= 1.")
+@click.option("--k", "k", type=FiniteFloat(),
+              help="linear: eps at step 0; exponential: 0 < k < 1; inverse-sigmoid: k >= 1.")
 @click.option("--c", "c", type=FiniteFloat(0), help="linear only: decrease of eps per step.")
 @click.option("--eps-min", type=PROBABILITY, help="linear only: the floor of eps (default 0).")
 @click.option("--steps", "steps_text", type=IntList(0, MAX_LENGTH), default="0,100,1000", show_default=True,
@@ -61,8 +62,8 @@ def _save_figure(fig: Any, path: Path) -> None:
                    "inverse sigmoid 1/2 at mid-run).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of eps_i over the span.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"decay", "k", "c", "eps_min", "steps", "eps": [...]}.')
-def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None, steps_text: tuple[int, ...], span: int,
-             plot_path: str | None, as_json: bool) -> None:
+def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None, steps_text: tuple[int, ...],
+             span: int, plot_path: str | None, as_json: bool) -> None:
     """Print eps_i, the probability of feeding the ground truth at training step i (Bengio et al. 2015).
 
     DECAY is linear (max(eps_min, k - c i)), exponential (k^i) or inverse-sigmoid (k / (k + exp(i / k))).
@@ -129,13 +130,14 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
               "a time budget is given).")
 @click.option("--c", "c", type=FiniteFloat(0), help="Scheduled sampling, linear: eps decrease per step.")
 @click.option("--eps-min", type=PROBABILITY, help="Scheduled sampling, linear: floor of eps.")
-@click.option("--steps", type=count(1, MAX_LENGTH), default=None, help="Most training steps.  [default: unlimited under the time "
-              "budget; 2000 with --time-budget 0]")
+@click.option("--steps", type=count(1, MAX_LENGTH), default=None,
+              help="Most training steps.  [default: unlimited under the time budget; 2000 with --time-budget 0]")
 @click.option("--time-budget", type=FiniteFloat(0, 7 * 24 * 3600), default=100.0, show_default=True,
               help="Seconds of training (the learning rate decays to 0 at the budget); 0 = no budget, use --steps.")
-@click.option("--batch", type=count(), default=None, help=f"Windows per step.  [default: {_default(TrainConfig, 'batch')}]")
-@click.option("--seq-len", type=count(1, MAX_LENGTH), default=None, help="Tokens per training window (from a zero state).  "
-              f"[default: {_default(TrainConfig, 'seq_len')}]")
+@click.option("--batch", type=count(), default=None,
+              help=f"Windows per step.  [default: {_default(TrainConfig, 'batch')}]")
+@click.option("--seq-len", type=count(1, MAX_LENGTH), default=None,
+              help=f"Tokens per training window (from a zero state).  [default: {_default(TrainConfig, 'seq_len')}]")
 @click.option("--lr", type=FiniteFloat(0, min_open=True), default=None,
               help=f"Peak AdamW learning rate.  [default: {_default(TrainConfig, 'lr')}]")
 @click.option("--bf16/--fp32", "bf16", default=None, help="bfloat16 autocast of the matmuls.  "
@@ -190,10 +192,9 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
         train_lm,
         windowed_nll,
     )
+    from rnnlab.resources import lm_bytes
 
     t_start = time.perf_counter()
-    if time_budget < 0:
-        raise click.BadParameter(f"must be >= 0 seconds, got {time_budget}", param_hint="--time-budget")
     budget = time_budget if time_budget > 0 else None
     n_steps = steps if steps is not None else (1_000_000 if budget is not None else 2000)
     if n_steps < 1:
@@ -207,6 +208,15 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
     corpus = make_corpus(data, level)
     result = None
     model_defaults, train_defaults = LMConfig(corpus.vocab.size), TrainConfig()
+    if prompt is None:
+        prompt = _default_prompt(corpus, data)
+    try:
+        corpus.vocab.encode(prompt)
+    except ValueError as e:
+        raise click.BadParameter(f"{e}; choose a prompt made of the data's characters", param_hint="--prompt") from None
+    check_memory(lm_bytes(corpus.vocab.size, embed_dim, hidden or model_defaults.hidden, layers,
+                          batch or train_defaults.batch, seq_len or train_defaults.seq_len,
+                          cell or model_defaults.cell, eval_windows), max_memory)
     if load_path:
         model, vocab = load_checkpoint(load_path)
         if vocab.tokens != corpus.vocab.tokens:
@@ -275,6 +285,17 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
         click.echo(out["sample"])
 
 
+def _default_prompt(corpus: Any, data: str) -> str:
+    """ROMEO: on Tiny Shakespeare; otherwise the start of the validation text's first line (up to 16 tokens),
+    so that the prompt is always made of the data's own tokens."""
+    if data == "tinyshakespeare":
+        return "ROMEO:"
+    tokens = corpus.val[:16].tolist()
+    text = corpus.vocab.decode(tokens)
+    first = text.split("\n")[0] if corpus.vocab.level == "char" else text
+    return first or text[:1]
+
+
 def _curve_figure(result: Any, final: float) -> Any:
     from matplotlib.figure import Figure
 
@@ -298,19 +319,22 @@ def _curve_figure(result: Any, final: float) -> Any:
 @click.command()
 @click.option("--source", type=click.Choice(["oracle", "tinyshakespeare"]), default="oracle", show_default=True,
               help="oracle: an HMM with exact likelihood; tinyshakespeare: real text.")
-@click.option("--seeds", "seeds_text", default="0,1,2", show_default=True, help="Model seeds (>= 3 for a spread).")
+@click.option("--seeds", "seeds_text", type=SeedList(), default="0,1,2", show_default=True,
+              help="Model seeds, e.g. 0,1,2 or 0-4 (>= 3 for a spread).")
 @click.option("--strategies", "strategies_text", default=",".join(STRATEGIES), show_default=True,
               help="Comma-separated training strategies.")
-@click.option("--steps", type=int, default=None, help="Training steps per model.  [default: 400 oracle, 300 text]")
-@click.option("--hidden", type=int, default=None, help="Recurrent units.  [default: 64 oracle, 128 text]")
+@click.option("--steps", type=count(1, MAX_LENGTH), default=None,
+              help="Training steps per model.  [default: 400 oracle, 300 text]")
+@click.option("--hidden", type=count(), default=None, help="Recurrent units.  [default: 64 oracle, 128 text]")
 @click.option("--feed", type=click.Choice(["argmax", "sample"]), default="sample", show_default=True,
               help="How the model's own token is chosen when fed back during training.")
 @click.option("--data", default="tinyshakespeare", show_default=True, help="Text source for --source tinyshakespeare.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/exposure", show_default=True,
               help="Folder for the figures (schedules.png, by_position.png).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"table", "comparisons", "runs", "figures", ...}.')
-def exposure(source: str, seeds_text: str, strategies_text: str, steps: int | None, hidden: int | None, feed: str,
-             data: str, out_dir: str, as_json: bool) -> None:
+@memory_option
+def exposure(source: str, seeds_text: tuple[int, ...], strategies_text: str, steps: int | None, hidden: int | None,
+             feed: str, data: str, out_dir: str, as_json: bool, max_memory: int | None) -> None:
     """Train every strategy with several seeds and measure exposure bias, with mean and spread.
 
     On the oracle source the scores are exact: KL(p || q) at prefixes the model generated itself
@@ -323,9 +347,13 @@ def exposure(source: str, seeds_text: str, strategies_text: str, steps: int | No
       rnnlab exposure --source tinyshakespeare --seeds 0,1,2 --out out/exposure-text
     """
     from rnnlab.experiments.exposure import ExposureConfig, run_exposure, text_config
+    from rnnlab.resources import exposure_bytes
 
-    seeds = tuple(parse_ints(seeds_text, "--seeds"))
+    seeds = seeds_text
     strategies = tuple(s.strip() for s in strategies_text.split(",") if s.strip())
+    if not strategies:
+        raise click.BadParameter(f"{strategies_text!r} names no strategy; valid: {', '.join(STRATEGIES)}",
+                                 param_hint="--strategies")
     for s in strategies:
         if s not in STRATEGIES:
             raise click.BadParameter(f"unknown strategy {s!r}; valid: {', '.join(STRATEGIES)}",
@@ -336,6 +364,7 @@ def exposure(source: str, seeds_text: str, strategies_text: str, steps: int | No
     if hidden is not None:
         overrides["hidden"] = hidden
     config = ExposureConfig(**overrides) if source == "oracle" else text_config(data=data, **overrides)
+    check_memory(exposure_bytes(256, config.hidden, config.batch, config.seq_len), max_memory)
     with _progress(True) as bar:
         task = bar.add_task(f"exposure ({source})", total=len(strategies) * len(seeds) * config.steps, info="")
 
@@ -373,17 +402,21 @@ def exposure(source: str, seeds_text: str, strategies_text: str, steps: int | No
 
 
 @click.command()
-@click.option("--vocab-sizes", "sizes_text", default="1000,10000,100000", show_default=True,
-              help="Vocabulary sizes of the memory/time table.")
-@click.option("--dim", type=int, default=128, show_default=True, help="Embedding size d.")
+@click.option("--vocab-sizes", "sizes_text", type=IntList(1, 1_000_000), default="1000,10000,100000",
+              show_default=True, help="Vocabulary sizes of the memory/time table.")
+@click.option("--dim", type=count(1, 100_000), default=128, show_default=True, help="Embedding size d.")
 @click.option("--words", "words_text", default="king,queen,father,love,night,sword,lord,sweet", show_default=True,
               help="Words whose nearest neighbours are printed.")
-@click.option("--epochs", type=int, default=5, show_default=True, help="Skip-gram passes over Tiny Shakespeare.")
+@click.option("--epochs", type=count(1, 1000), default=5, show_default=True,
+              help="Skip-gram passes over Tiny Shakespeare.")
 @click.option("--data", default="tinyshakespeare", show_default=True, help="Text the word vectors are learned on.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the word vectors and the timings' data.")
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True,
+              help="Seeds the word vectors and the timings' data.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"equal", "costs", "growth", "one_hot_max_cosine", '
               '"neighbours"}.')
-def embeddings(sizes_text: str, dim: int, words_text: str, epochs: int, data: str, seed: int, as_json: bool) -> None:
+@memory_option
+def embeddings(sizes_text: tuple[int, ...], dim: int, words_text: str, epochs: int, data: str, seed: int,
+               as_json: bool, max_memory: int | None) -> None:
     """One-hot versus dense embeddings: exact equality, memory and time, vocabulary growth, similarity.
 
     \b
@@ -400,15 +433,10 @@ def embeddings(sizes_text: str, dim: int, words_text: str, epochs: int, data: st
         vocab_growth,
     )
     from rnnlab.generation.lm import num_threads
+    from rnnlab.resources import embeddings_bytes
 
-    sizes = parse_ints(sizes_text, "--vocab-sizes")
-    if any(v < 1 or v > 1_000_000 for v in sizes):
-        raise click.BadParameter(f"vocabulary sizes must be in 1..1000000, got {sizes_text!r}",
-                                 param_hint="--vocab-sizes")
-    if dim < 1:
-        raise click.BadParameter(f"must be >= 1, got {dim}", param_hint="--dim")
-    if epochs < 1:
-        raise click.BadParameter(f"must be >= 1, got {epochs}", param_hint="--epochs")
+    sizes = list(sizes_text)
+    check_memory(embeddings_bytes(sizes_text, dim), max_memory)
     queries = [w.strip().lower() for w in words_text.split(",") if w.strip()]
     text = load_text(data)
     costs = cost_table(tuple(sizes), dim, seed=seed)

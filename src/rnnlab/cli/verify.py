@@ -95,7 +95,8 @@ def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
 @click.command("verify")
 @click.argument("net_name", metavar="NET", type=NET)
 @click.option("--against", "spec_path", type=SPEC, help="Specification automaton (default: the net's own).")
-@click.option("--h0", type=H0, metavar="V", help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
+@click.option("--h0", type=H0, metavar="V",
+              help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
 @click.option("--max-len", type=count(0, MAX_LENGTH), default=None, metavar="N",
               help=f"Also simulate every input up to N steps, a second oracle (default {DEFAULT_MAX_LEN}; sigmoid "
                    f"nets {FLOAT_BITS} input bits; alternating {DEFAULT_MAX_LEN_ALTERNATING}, its only check; "

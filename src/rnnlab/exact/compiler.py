@@ -68,9 +68,8 @@ def _layers(spec: Automaton, act: Activation) -> tuple[Layer, ...]:
                 entries[unit[q] * A + a, unit[p] * A + b] = 1.0
     for a in range(A):
         entries[unit[spec.start] * A + a, Q * A] = 1.0
-    W1: Matrix = Sparse.from_entries((n, n), entries)
-    if n * n <= DENSE_MAX_ENTRIES:
-        W1 = W1.dense()
+    sparse = Sparse.from_entries((n, n), entries)
+    W1: Matrix = sparse.dense() if n * n <= DENSE_MAX_ENTRIES else sparse
     U1 = [[0.0] * (n_in + A) for _ in range(n)]  # (n, n_in + A)
     for k in range(Q):
         for a in range(A):

@@ -314,7 +314,7 @@ def _row_key(M: Any, k: int) -> bytes:
 def _explore_sparse(machine: _SparseMachine, spec: Automaton | None, alphabet: Sequence[str], max_states: int,
                     stop_at_mismatch: bool, track_margin: bool) -> _Exploration:
     """_explore for sparse nets: the same BFS (same order, same shortest counterexample, same margins)."""
-    from scipy.sparse import vstack
+    from scipy.sparse import csr_matrix
 
     A = len(alphabet)
     X = np.asarray([[int(c) for c in a] for a in alphabet], dtype=np.float64)  # (A, I)
@@ -326,18 +326,21 @@ def _explore_sparse(machine: _SparseMachine, spec: Automaton | None, alphabet: S
     h0.eliminate_zeros()
     spec_state, parent, via = [start], [-1], [-1]
     index = {(_row_key(h0, 0), start): 0}
-    frontier, rows_of = [0], {0: h0}
+    D = h0.shape[1]
+    frontier, rows_of = [0], {0: (h0.indices.astype(np.int64), h0.data.copy())}  # a row as (columns, values)
     margin: np.ndarray | None = None
     configurations, mismatch = 0, None
     chunk = 4096
     while frontier:
         new_frontier: list[int] = []
-        new_rows: dict[int, Any] = {}
+        new_rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for c0 in range(0, len(frontier), chunk):
             part = frontier[c0:c0 + chunk]
             F = len(part)
-            S = vstack([rows_of[i] for i in part], format="csr")
-            S = S[np.repeat(np.arange(F), A)]  # (F*A, D)
+            cols = [rows_of[i][0] for i in part for _ in range(A)]
+            indptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])])
+            S = csr_matrix((np.concatenate([rows_of[i][1] for i in part for _ in range(A)]), np.concatenate(cols),
+                            indptr), shape=(F * A, D))  # (F*A, D): each frontier state once per symbol
             x = np.tile(X, (F, 1))  # (F*A, I)
             s_next, y, m = machine.step(S, x)
             configurations += F * A
@@ -366,7 +369,8 @@ def _explore_sparse(machine: _SparseMachine, spec: Automaton | None, alphabet: S
                     i = len(spec_state)
                     index[key] = i
                     new_frontier.append(i)
-                    new_rows[i] = s_next[k]
+                    lo, hi = s_next.indptr[k], s_next.indptr[k + 1]
+                    new_rows[i] = (s_next.indices[lo:hi].astype(np.int64), s_next.data[lo:hi].copy())
                     spec_state.append(q_list[k])
                     parent.append(part[k // A])
                     via.append(k % A)
@@ -461,7 +465,10 @@ def _interval_numbers(net: Net, spec: Automaton | None, max_states: int) -> tupl
     found = _explore_net(twin, [L.act for L in twin.layers], spec, alphabet, max_states,
                          stop_at_mismatch=False, track_margin=True)
     assert found.margin is not None
-    units, gain, sens, read = [], [], [], []
+    units: list[str] = []
+    gain: list[float] = []
+    sens: list[float] = []
+    read: list[bool] = []
     n_in, offset = net.n_inputs, 0
     for k, L in enumerate(net.layers):
         if L.is_sparse or any(M.is_sparse for M in net.layers[k + 1:]):

@@ -14,6 +14,7 @@ import click
 from rnnlab import __version__
 from rnnlab.cli import bench, dynamics, exact, generation, report, sweep, verify
 from rnnlab.errors import NonFiniteError
+from rnnlab.files import json_text
 
 # One module per command group; each exposes COMMANDS, a list of click commands.
 COMMAND_GROUPS = [exact, verify, dynamics, generation, bench, report, sweep]
@@ -51,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except NonFiniteError as e:  # valid input, but the run did not succeed
         click.echo(f"rnnlab: {e}", err=True)
+        if argv is not None and "--json" in argv or argv is None and "--json" in sys.argv:
+            click.echo(json_text({"error": "non-finite", "what": e.what, "step": e.step, "value": e.value}))
         return 1
     except MemoryError:
         click.echo("rnnlab: error: out of memory; lower the sizes, or set a limit with --max-memory SIZE", err=True)

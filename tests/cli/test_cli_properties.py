@@ -263,6 +263,7 @@ FOUND = [
     ["verify", "alternating", "--against", str(SPECS / "parity.json"), "--max-len", "3"],  # not a finite machine
     ["schedule", "exponential", "--k", "1"],  # exponential decay needs k < 1
     ["compile", str(SPECS / "parity.json"), "--out", "{tmp}"],  # --out is a folder
+    ["verify", "alternating", "--max-len", "0"],  # the closed-form check's range: the message named no option
 ]
 
 

@@ -74,7 +74,10 @@ def _interval_dict(proof: Proof) -> dict[str, Any] | None:
 
 
 def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
-    check = check_alternating(net, DEFAULT_MAX_LEN_ALTERNATING if max_len is None else max_len)
+    try:
+        check = check_alternating(net, DEFAULT_MAX_LEN_ALTERNATING if max_len is None else max_len)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--max-len") from None
     if as_json:
         emit_json({"net": net.name, "holds": check.holds, "states_explored": check.sequences,
                    "counterexample": check.counterexample, "check": "closed form vs simulation",

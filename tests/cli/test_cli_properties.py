@@ -121,7 +121,7 @@ GRAMMAR: dict[str, st.SearchStrategy[list[str]]] = {
                          option("--T", T_SMALL), option("--hidden", HIDDEN),
                          option("--delay", pool(["2", "3"], ["1", "0", "nan"])), option("--seed", SEED),
                          option("--w-norm", W_NORM), option("--plot", PLOT), option("--max-memory", MAX_MEMORY)),
-    "bound": command(["bound"], option("--trials", pool(["1", "3"], [*BAD_INTS, "1000000"])).map(
+    "bound": command(["bound"], option("--trials", pool(["1", "3"], [*BAD_INTS, "1000001"])).map(
                          lambda o: o or ["--trials", "2"]),
                      option("--T", pool(["2", "6"], [*BAD_INTS, "1"])), option("--hidden", HIDDEN),
                      option("--seed", SEED), option("--plot", PLOT), option("--max-memory", MAX_MEMORY)),

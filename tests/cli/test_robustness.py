@@ -73,6 +73,8 @@ def test_seed_ranges_expand(capsys: pytest.CaptureFixture[str]) -> None:
     (["bound", "--T", "100000", "--trials", "1000000"], ["--trials", "--max-memory"]),
     (["gradients", "--T", "100000", "--max-memory", "1M"], ["1 MB", "--max-memory"]),
     (["embeddings", "--vocab-sizes", "1000000", "--dim", "100000"], ["--dim"]),
+    (["compile", str(Path(__file__).parents[2] / "examples" / "specs" / "parity.json"), "--max-memory", "1M"],
+     ["number of states", "--max-memory"]),
 ])
 def test_runs_too_large_for_memory_are_refused_before_work(capsys: pytest.CaptureFixture[str], argv: list[str],
                                                           names: list[str]) -> None:

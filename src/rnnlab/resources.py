@@ -142,12 +142,14 @@ def compile_bytes(states: int, alphabet: int, n_inputs: int = 1, activation: str
     """`rnnlab compile` of a DFA: the sparse one-hot net (exact.compiler) and its proof (exact.verifier).
 
     The qa layer has n = Q A + 1 units and Q A A + A nonzero recurrent weights; the proof explores about Q
-    (net state, spec state) pairs, each kept as n bits, in frontier chunks of bounded size.
+    (net state, spec state) pairs, each kept by its few nonzeros (a small dense net's: as n bits).
     """
     n = states * alphabet + 1
     nnz = states * alphabet * alphabet + alphabet + n * (n_inputs + alphabet)
-    net = nnz * 120  # Python tuples of (row, col, value) while building, then index tensors
-    proof = states * (n // 8 + 200) + states * alphabet * 300  # packed states, dict entries, parent links
-    chunk = 64 * 2**20  # frontier rows are processed in chunks of at most this many bytes
-    sigmoid = states * alphabet * 4 * F64 if activation == "sigmoid" else 0
-    return Estimate(net + proof + chunk + sigmoid, ("the number of states",))
+    net = nnz * 120  # Python tuples of (row, col, value) while building, then index arrays
+    if n * n <= 65_536:  # a small net stays dense: states kept as packed bits, frontier chunks of <= 32 MB
+        proof = states * (n // 8 + 200) + states * alphabet * 300 + 32 * 2**20
+    else:  # sparse rows: a pair's key is its few nonzeros; dict entries, parent links, spec bookkeeping
+        proof = states * alphabet * 400 + states * 1000
+    sigmoid = n * 6 * F64 if activation == "sigmoid" else 0  # per-unit margins, gains, sensitivities
+    return Estimate(net + proof + sigmoid, ("the number of states",))

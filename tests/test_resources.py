@@ -71,7 +71,7 @@ def measure(kind: str, **args: object) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("kind, args", [
-    ("gradients", {"cell": "sigmoid", "T": 40_000, "hidden": 32}),
+    ("gradients", {"cell": "sigmoid", "T": 80_000, "hidden": 32}),
     ("train", {"cell": "tanh", "T": 100, "hidden": 256, "batch": 256}),
     pytest.param("gradients", {"cell": "gru", "T": 20_000, "hidden": 32}, marks=pytest.mark.slow),
     pytest.param("gradients", {"cell": "tanh", "T": 1000, "hidden": 2000}, marks=pytest.mark.slow),

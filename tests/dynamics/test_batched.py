@@ -9,7 +9,7 @@ from torch import nn
 
 import rnnlab.dynamics.batched as batched
 import rnnlab.dynamics.training as training
-from rnnlab.dynamics.batched import StackedOptimizer, check_batchable, clip_stacked, parse_seed_ranges, train_batched
+from rnnlab.dynamics.batched import StackedOptimizer, check_batchable, clip_stacked, train_batched
 from rnnlab.dynamics.clipping import Clip, clip_gradients
 from rnnlab.dynamics.tasks import Batch, Task, get_task
 from rnnlab.dynamics.training import CELLS, OPTIMIZERS, TrainConfig, TrainResult, train
@@ -170,13 +170,3 @@ def test_configs_must_differ_only_in_seed() -> None:
         check_batchable([])
 
 
-@pytest.mark.parametrize(("text", "seeds"), [("0-3", [0, 1, 2, 3]), ("0,1,2", [0, 1, 2]), ("5", [5]),
-                                             ("0-2, 7, 9-10", [0, 1, 2, 7, 9, 10])])
-def test_parse_seed_ranges(text: str, seeds: list[int]) -> None:
-    assert parse_seed_ranges(text) == seeds
-
-
-@pytest.mark.parametrize("text", ["", "a", "3-1", "0-2,2", "1..3"])
-def test_parse_seed_ranges_rejects(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_seed_ranges(text)

@@ -12,9 +12,10 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from rnnlab.cli.common import emit_json, parse_ints
+from rnnlab.cli.common import check_memory, emit_json
+from rnnlab.cli.params import MAX_LENGTH, MAX_SEED, FiniteFloat, IntList, SeedList, count, memory_option
 from rnnlab.cli.progress import progress_bar
-from rnnlab.dynamics.batched import parse_seed_ranges, train_batched
+from rnnlab.dynamics.batched import train_batched
 from rnnlab.dynamics.clipping import Clip, parse_clip
 from rnnlab.dynamics.jacobian import BoundConfig, check_bound
 from rnnlab.dynamics.tasks import TASKS
@@ -49,13 +50,17 @@ def _writable_dir(directory: Path, flag: str) -> None:
         raise click.BadParameter(f"directory {str(directory)!r} is not writable", param_hint=flag)
 
 
-def _plot_target(path: str | None, flag: str = "--plot") -> Path | None:
-    """The file a plot will really be written to (see plotting.figure_target); its directory is created and
-    checked now, so that a bad path fails before the work rather than after."""
+def _plot_target(path: str | None, flag: str = "--plot", default_name: str = "plot.png") -> Path | None:
+    """The file a plot will really be written to (see plotting.figure_target; DIR/default_name when the path is
+    an existing folder or ends with a slash); its directory is created and checked now, so that a bad path fails
+    before the work rather than after."""
     if not path:
         return None
+    target = Path(path)
+    if target.is_dir() or path.endswith(("/", "\\")):
+        target = target / default_name
     try:
-        target = figure_target(path)
+        target = figure_target(target)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint=flag) from None
     _writable_dir(target.parent, flag)
@@ -78,20 +83,23 @@ def _from_log10(log10_x: float, digits: int) -> str:
 
 @click.command()
 @click.option("--cell", type=click.Choice(CELLS), default="sigmoid", show_default=True, help="The recurrent cell.")
-@click.option("--T", "T", type=click.IntRange(min=1), default=100, show_default=True, help="Sequence length.")
-@click.option("--hidden", type=click.IntRange(min=1), default=32, show_default=True, help="Hidden units H.")
-@click.option("--delay", type=click.IntRange(min=2), default=2, show_default=True,
+@click.option("--T", "T", type=count(1, MAX_LENGTH), default=100, show_default=True, help="Sequence length.")
+@click.option("--hidden", type=count(), default=32, show_default=True, help="Hidden units H.")
+@click.option("--delay", type=count(2, MAX_LENGTH), default=2, show_default=True,
               help="skip cell only: the delay k of M h_{t-k}.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, inputs and readout.")
-@click.option("--w-norm", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True,
+              help="Seeds weights, inputs and readout.")
+@click.option("--w-norm", type=FiniteFloat(0, min_open=True), default=None,
               help="Rescale W to this spectral norm (sigmoid, tanh, skip), e.g. 6: the bound is then loose.")
 @click.option("--plot", "plot_path", metavar="FILE.png",
-              help="Save log10 ||dL/dh_t|| against T - t with the bound (.png added to a FILE without a suffix).")
+              help="Save log10 ||dL/dh_t|| against T - t with the bound (.png added to a FILE without a suffix; "
+                   "a folder gets gradients.png).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"cell", "T", "norms": [t = 1..T], "bound": [...] or null (an entry is null where the '
                    'bound is beyond float64\'s range), "log10_bound", "violations", "decay_per_step", ...}.')
+@memory_option
 def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: float | None, plot_path: str | None,
-              as_json: bool) -> int:
+              as_json: bool, max_memory: int | None) -> int:
     """Measure ||dL/dh_t|| for every t in one backward pass, against the vanishing-gradient bound (S3, S4).
 
     The loss is a fixed linear readout of the last state, L = v . h_T (v ~ N(0, 1/H), seeded), on inputs
@@ -108,9 +116,11 @@ def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: flo
       rnnlab gradients --cell skip --delay 2 --json
     """
     from rnnlab.dynamics.profile import DECAY_LABEL, format_rate, gradient_profile
+    from rnnlab.resources import gradients_bytes
 
     _reject_unused_delay(cell)
-    plot_file = _plot_target(plot_path)
+    check_memory(gradients_bytes(cell, T, hidden, delay), max_memory)
+    plot_file = _plot_target(plot_path, default_name="gradients.png")
     profile = gradient_profile(cell, T, hidden, delay, seed, w_norm)
     if plot_file:
         from rnnlab.dynamics.profile import plot_profile
@@ -160,18 +170,20 @@ def gradients(cell: str, T: int, hidden: int, delay: int, seed: int, w_norm: flo
 
 
 @click.command()
-@click.option("--trials", type=click.IntRange(min=1), default=1000, show_default=True, help="Random cells.")
-@click.option("--T", "T", type=click.IntRange(min=2), default=50, show_default=True,
+@click.option("--trials", type=count(), default=1000, show_default=True, help="Random cells.")
+@click.option("--T", "T", type=count(2, MAX_LENGTH), default=50, show_default=True,
               help="Sequence length (>= 2: the bound is compared at t < T).")
-@click.option("--hidden", type=click.IntRange(min=1), default=16, show_default=True, help="Hidden units H.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds every draw.")
-@click.option("--adversarial", type=click.IntRange(min=0), default=100, show_default=True,
+@click.option("--hidden", type=count(), default=16, show_default=True, help="Hidden units H.")
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True, help="Seeds every draw.")
+@click.option("--adversarial", type=count(0, 1_000_000), default=100, show_default=True,
               help="Extra cells built to sit on the bound (pre-activations at 0, where f' = gamma).")
-@click.option("--plot", "plot_path", metavar="FILE.png", help="Save the max and median actual / bound against T - t.")
+@click.option("--plot", "plot_path", metavar="FILE.png",
+              help="Save the max and median actual / bound against T - t (a folder gets bound.png).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"trials", "violations", "max_ratio", "median_ratio", ..., "tanh": {the same}}.')
+@memory_option
 def bound(trials: int, T: int, hidden: int, seed: int, adversarial: int, plot_path: str | None,
-          as_json: bool) -> int:
+          as_json: bool, max_memory: int | None) -> int:
     """Check ||dL/dh_t|| <= ||dL/dh_T|| (||W||_2 / 4)^(T-t) for the sigmoid cell on many random cells (S3).
 
     Each trial draws its own W (spectral norm log-uniform in [0.25, 8], so above 4 too, where the bound is
@@ -185,7 +197,10 @@ def bound(trials: int, T: int, hidden: int, seed: int, adversarial: int, plot_pa
     Example:
       rnnlab bound --trials 1000 --T 50 --hidden 16 --plot tightness.png
     """
-    plot_file = _plot_target(plot_path)
+    from rnnlab.resources import bound_bytes
+
+    check_memory(bound_bytes(T, hidden, trials + adversarial), max_memory)
+    plot_file = _plot_target(plot_path, default_name="bound.png")
     reports = [check_bound(BoundConfig(trials=trials, T=T, hidden=hidden, act=act, seed=seed,
                                        adversarial=adversarial)) for act in ("sigmoid", "tanh")]
     sig, tanh = (r.to_dict() for r in reports)
@@ -214,30 +229,34 @@ def bound(trials: int, T: int, hidden: int, seed: int, adversarial: int, plot_pa
 @click.command("train")
 @click.argument("task", type=click.Choice(list(TASKS)))
 @click.option("--cell", type=click.Choice(CELLS), default="sigmoid", show_default=True, help="The recurrent cell.")
-@click.option("--T", "T", type=click.IntRange(min=1), default=20, show_default=True, help="Sequence length.")
+@click.option("--T", "T", type=count(1, MAX_LENGTH), default=20, show_default=True, help="Sequence length.")
 @click.option("--clip", "clip", default="none", show_default=True, callback=_clip_option,
               metavar="none|value:C|norm:C", help="Gradient clipping on every update.")
-@click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True, help="Maximum updates.")
-@click.option("--seeds", default="0", show_default=True, metavar="0-15|0,1,2",
-              help="One run per seed: a list, ranges, or both (0-3,8).")
+@click.option("--steps", type=count(1, MAX_LENGTH), default=1000, show_default=True, help="Maximum updates.")
+@click.option("--seeds", type=SeedList(), default="0", show_default=True,
+              help="One run per seed: 0,1,2 or a range 0-15 (or both: 0-3,8); each seed once.")
 @click.option("--no-batch", is_flag=True,
               help="Train the seeds one after another (the reference) instead of as one batched computation.")
-@click.option("--omega", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--omega", type=FiniteFloat(0), default=0.0, show_default=True,
               help="Weight of Pascanu et al.'s regulariser Omega (sigmoid and tanh cells; 2 in the authors' code).")
-@click.option("--hidden", type=click.IntRange(min=1), default=32, show_default=True, help="Hidden units H.")
-@click.option("--delay", type=click.IntRange(min=2), default=2, show_default=True, help="skip cell only: delay k.")
-@click.option("--batch", type=click.IntRange(min=1), default=32, show_default=True, help="Sequences per update.")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-2, show_default=True,
+@click.option("--hidden", type=count(), default=32, show_default=True, help="Hidden units H.")
+@click.option("--delay", type=count(2, MAX_LENGTH), default=2, show_default=True, help="skip cell only: delay k.")
+@click.option("--batch", type=count(), default=32, show_default=True, help="Sequences per update.")
+@click.option("--lr", type=FiniteFloat(0, min_open=True), default=1e-2, show_default=True,
               help="Learning rate.")
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True)
-@click.option("--w-norm", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--nonfinite", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
+              help="A non-finite loss or gradient: stop with exit 1 naming the step, or skip the update and count "
+                   "it (as experiment B does).")
+@click.option("--w-norm", type=FiniteFloat(0, min_open=True), default=None,
               help="Initial ||W||_2 of rnnlab cells (e.g. 3 with tanh for the exploding regime).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"task", "runs": [{"seed", "solved", "final_loss", "test_error", "clip", '
                    '"nonfinite_skipped"}], "success_rate"}.')
-def train_cmd(task: str, cell: str, T: int, clip: Clip, steps: int, seeds: str, no_batch: bool, omega: float,
-              hidden: int, delay: int, batch: int, lr: float, optimizer: str, w_norm: float | None,
-              as_json: bool) -> None:
+@memory_option
+def train_cmd(task: str, cell: str, T: int, clip: Clip, steps: int, seeds: tuple[int, ...], no_batch: bool,
+              omega: float, hidden: int, delay: int, batch: int, lr: float, optimizer: str, nonfinite: str,
+              w_norm: float | None, as_json: bool, max_memory: int | None) -> None:
     """Train CELL on a long-range TASK (adding, temporal_order; Pascanu et al. 2013), one run per seed.
 
     A run is solved with under 1% errors on 10,000 fresh sequences (adding: an error is a squared error
@@ -252,22 +271,25 @@ def train_cmd(task: str, cell: str, T: int, clip: Clip, steps: int, seeds: str, 
       rnnlab train temporal_order --cell tanh --T 20 --seeds 0-15 --optimizer msgd --clip norm:1 --omega 2
       rnnlab train adding --cell tanh --T 50 --w-norm 3 --optimizer sgd --lr 0.05 --clip norm:1 --json
     """
+    from rnnlab.resources import train_bytes
+
     _reject_unused_delay(cell)
-    try:
-        seed_list = parse_seed_ranges(seeds)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--seeds") from None
+    check_memory(train_bytes(cell, T, hidden, batch, 1 if no_batch else len(seeds)), max_memory)
     try:
         configs = [TrainConfig(task=task, cell=cell, T=T, hidden=hidden, delay=delay, steps=steps, batch=batch, lr=lr,
-                               optimizer=optimizer, clip=clip, w_norm=w_norm, omega=omega, seed=s) for s in seed_list]
+                               optimizer=optimizer, clip=clip, w_norm=w_norm, omega=omega, seed=s) for s in seeds]
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
+    stop = nonfinite == "stop"
     results: list[TrainResult] = []
     with progress_bar(steps * len(configs), f"train {task} {cell} T={T}") as advance:
         if not no_batch:
             results = train_batched(configs, lambda step: advance(len(configs)))
+            for config, r in zip(configs, results, strict=True):
+                if stop and r.nonfinite_skipped:  # the solo run is the same run: it names the step
+                    train(config, stop_on_nonfinite=True)
         for config in configs if no_batch else []:
-            result = train(config, lambda step: advance(1))
+            result = train(config, lambda step: advance(1), stop_on_nonfinite=stop)
             advance(steps - result.steps_run)  # a run solved early skips its remaining steps
             results.append(result)
     rate = sum(r.solved for r in results) / len(results)
@@ -290,16 +312,16 @@ def train_cmd(task: str, cell: str, T: int, clip: Clip, steps: int, seeds: str, 
 
 @click.command()
 @click.argument("name", type=click.Choice(["skip", "clipping"]))
-@click.option("--seeds", metavar="0,1,2,3,4", help="Seeds per point (default: the experiment's, 5).")
-@click.option("--steps", type=click.IntRange(min=1), help="Maximum updates per run (default: the experiment's).")
-@click.option("--lengths", metavar="10,20,40,80", help="skip: the sequence lengths.")
+@click.option("--seeds", type=SeedList(), help="Seeds per point, e.g. 0-4 (default: the experiment's, 5).")
+@click.option("--steps", type=count(1, MAX_LENGTH), help="Maximum updates per run (default: the experiment's).")
+@click.option("--lengths", type=IntList(min=4, max=100_000, unique=True), help="skip: the sequence lengths (>= 4).")
 @click.option("--config", "config_file", metavar="FILE.toml",
               help="Read the experiment's settings from a TOML file (e.g. the report's configs/S5.toml); "
                    "--seeds, --steps and --lengths override it.")
 @click.option("--out", "out_dir", metavar="DIR", help="Save the figures (PNG) and result.json in DIR.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | None, config_file: str | None,
-               out_dir: str | None, as_json: bool) -> None:
+def experiment(name: str, seeds: tuple[int, ...] | None, steps: int | None, lengths: tuple[int, ...] | None,
+               config_file: str | None, out_dir: str | None, as_json: bool) -> None:
     """Run experiment A (skip: S4) or B (clipping: S5) at its CPU-sized defaults and print what it measured.
 
     skip: success rate against sequence length on temporal order for sigmoid, sigmoid + skip (k = 2), tanh,
@@ -323,13 +345,13 @@ def experiment(name: str, seeds: str | None, steps: int | None, lengths: str | N
 
     overrides: dict[str, Any] = {}
     if seeds is not None:
-        overrides["seeds"] = tuple(parse_ints(seeds, "--seeds"))
+        overrides["seeds"] = seeds
     if steps is not None:
         overrides["steps"] = steps
     if lengths is not None:
         if name != "skip":
             raise click.BadParameter("only the skip experiment has lengths", param_hint="--lengths")
-        overrides["lengths"] = tuple(parse_ints(lengths, "--lengths"))  # SkipConfig checks them against the task
+        overrides["lengths"] = lengths  # SkipConfig checks them against the task
     out = Path(out_dir) if out_dir else None
     if out is not None:
         _writable_dir(out, "--out")

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
-from rnnlab.cli.common import emit_json, parse_bits
+from rnnlab.cli.common import emit_json
+from rnnlab.cli.params import BITS, NET, FloatList
 from rnnlab.exact.net import Net
-from rnnlab.exact.sheet import NETS, bits_tensor, check_adder, get_net
+from rnnlab.exact.sheet import NETS, bits_tensor, check_adder
+
+H0 = FloatList()  # finite numbers, one or one per recurrent unit
 
 
-def load_net(name_or_path: str, h0: str | None = None) -> Net:
-    """A built-in net by name, or a NET.json written by `rnnlab compile`; --h0 applied if given."""
-    net = Net.load(name_or_path) if name_or_path.endswith(".json") else get_net(name_or_path)
+def load_net(net: Net | str, h0: tuple[float, ...] | str | None = None) -> Net:
+    """A net (a built-in name or a NET.json, checked by the NET parameter type) with --h0 applied if given."""
+    if isinstance(net, str):
+        net = NET.convert(net, None, None)
+    assert isinstance(net, Net)
     if h0 is not None:
+        values = H0.convert(h0, None, None) if isinstance(h0, str) else h0
         try:
-            values = [float(v) for v in h0.split(",")]
-        except ValueError:
-            raise click.BadParameter(f"{h0!r} must be a number or comma-separated numbers", param_hint="--h0") from None
-        if not all(math.isfinite(v) for v in values):
-            raise click.BadParameter(f"{h0!r} must be finite numbers", param_hint="--h0")
-        net = net.with_h0(values[0] if len(values) == 1 else values)
+            net = net.with_h0(values[0] if len(values) == 1 else values)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--h0") from None
     return net
 
 
@@ -48,12 +49,14 @@ def nets(as_json: bool) -> None:
 
 
 @click.command("run")
-@click.argument("net_name", metavar="NET")
-@click.option("--input", "input1", required=True, metavar="BITS", help="Input bits x_1..x_T, e.g. 11110100.")
-@click.option("--input2", metavar="BITS", help="Second input sequence (two-sequence nets: equality, carry, adder).")
-@click.option("--h0", metavar="V", help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
+@click.argument("net_name", metavar="NET", type=NET)
+@click.option("--input", "input1", required=True, type=BITS, help="Input bits x_1..x_T, e.g. 11110100.")
+@click.option("--input2", type=BITS, help="Second input sequence (two-sequence nets: equality, carry, adder).")
+@click.option("--h0", type=H0, metavar="V",
+              help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"net", "h": [[...] per step], "y": [...]}.')
-def run_net(net_name: str, input1: str, input2: str | None, h0: str | None, as_json: bool) -> None:
+def run_net(net_name: Net, input1: list[int], input2: list[int] | None, h0: tuple[float, ...] | None,
+            as_json: bool) -> None:
     """Run NET (a built-in name or a compiled NET.json) and print every step's hidden state and output.
 
     \b
@@ -62,8 +65,7 @@ def run_net(net_name: str, input1: str, input2: str | None, h0: str | None, as_j
       rnnlab run adder --input 1101 --input2 1110     # LSB first
     """
     net = load_net(net_name, h0)
-    x1 = parse_bits(input1, "--input")
-    x2 = parse_bits(input2, "--input2") if input2 is not None else None
+    x1, x2 = input1, input2
     if net.n_inputs == 2 and x2 is None:
         raise click.BadParameter(f"net {net.name!r} reads two sequences; give --input2 too", param_hint="--input2")
     if net.n_inputs == 1 and x2 is not None:

@@ -15,7 +15,8 @@ from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from rnnlab.cli.common import emit_json, parse_ints
+from rnnlab.cli.common import check_memory, emit_json
+from rnnlab.cli.params import MAX_LENGTH, MAX_SEED, PROBABILITY, FiniteFloat, IntList, SeedList, count, memory_option
 from rnnlab.generation.lm import LMConfig, TrainConfig
 from rnnlab.generation.schedules import DECAYS, STRATEGIES, Schedule, default_schedule, parse_strategy
 
@@ -44,18 +45,19 @@ def _save_figure(fig: Any, path: Path) -> None:
 
 @click.command()
 @click.argument("decay", metavar="DECAY")
-@click.option("--k", "k", type=float, help="linear: eps at step 0; exponential: 0 < k < 1; inverse-sigmoid: k >= 1.")
-@click.option("--c", "c", type=float, help="linear only: decrease of eps per step.")
-@click.option("--eps-min", type=float, help="linear only: the floor of eps (default 0).")
-@click.option("--steps", "steps_text", default="0,100,1000", show_default=True, metavar="I,I,...",
+@click.option("--k", "k", type=FiniteFloat(),
+              help="linear: eps at step 0; exponential: 0 < k < 1; inverse-sigmoid: k >= 1.")
+@click.option("--c", "c", type=FiniteFloat(0), help="linear only: decrease of eps per step.")
+@click.option("--eps-min", type=PROBABILITY, help="linear only: the floor of eps (default 0).")
+@click.option("--steps", "steps_text", type=IntList(0, MAX_LENGTH), default="0,100,1000", show_default=True,
               help="Training steps i at which to print eps_i.")
-@click.option("--span", type=int, default=1000, show_default=True,
+@click.option("--span", type=count(1, MAX_LENGTH), default=1000, show_default=True,
               help="Run length the defaults of k and c are chosen for (linear reaches 0, exponential 0.01, "
                    "inverse sigmoid 1/2 at mid-run).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of eps_i over the span.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"decay", "k", "c", "eps_min", "steps", "eps": [...]}.')
-def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None, steps_text: str, span: int,
-             plot_path: str | None, as_json: bool) -> None:
+def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None, steps_text: tuple[int, ...],
+             span: int, plot_path: str | None, as_json: bool) -> None:
     """Print eps_i, the probability of feeding the ground truth at training step i (Bengio et al. 2015).
 
     DECAY is linear (max(eps_min, k - c i)), exponential (k^i) or inverse-sigmoid (k / (k + exp(i / k))).
@@ -67,11 +69,7 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
     """
     if decay not in DECAYS:
         raise click.BadParameter(f"unknown decay {decay!r}; valid: {', '.join(DECAYS)}", param_hint="DECAY")
-    steps = parse_ints(steps_text, "--steps")
-    if any(i < 0 for i in steps):
-        raise click.BadParameter(f"training steps must be >= 0, got {steps_text!r}", param_hint="--steps")
-    if span < 1:
-        raise click.BadParameter(f"must be >= 1, got {span}", param_hint="--span")
+    steps = list(steps_text)
     base = default_schedule(decay, span)
     try:
         sched = Schedule(decay, k=base.k if k is None else k, c=base.c if c is None else c,
@@ -104,54 +102,59 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
 @click.option("--cell", type=click.Choice(["gru", "lstm", "rnn"]), default=None,
               help="gru / lstm (PyTorch's fused modules) or rnn (rnnlab's own tanh cell).  "
               f"[default: {_default(LMConfig, 'cell')}]")
-@click.option("--hidden", type=int, default=None,
+@click.option("--hidden", type=count(), default=None,
               help=f"Recurrent units per layer.  [default: {_default(LMConfig, 'hidden')}]")
-@click.option("--layers", type=int, default=1, show_default=True, help="Stacked recurrent layers.")
-@click.option("--dropout", type=float, default=None,
+@click.option("--layers", type=count(1, 64), default=1, show_default=True, help="Stacked recurrent layers.")
+@click.option("--dropout", type=FiniteFloat(0, 1, max_open=True), default=None,
               help=f"Dropout on embeddings and top states.  [default: {_default(LMConfig, 'dropout')}]")
-@click.option("--embed", "embed_dim", type=int, default=64, show_default=True, help="Token embedding size.")
+@click.option("--embed", "embed_dim", type=count(), default=64, show_default=True, help="Token embedding size.")
 @click.option("--strategy", default="teacher", show_default=True, metavar="teacher|free|scheduled:DECAY",
               help=f"Training strategy; DECAY is one of {', '.join(DECAYS)}.")
 @click.option("--feed", type=click.Choice(["argmax", "sample"]), default="sample", show_default=True,
               help="How the model's own token is chosen when it is fed back (free / scheduled).")
-@click.option("--k", "k", type=float,
+@click.option("--k", "k", type=FiniteFloat(),
               help="Scheduled sampling: the decay's k (default: the decay spans --steps, or 2000 steps when only "
               "a time budget is given).")
-@click.option("--c", "c", type=float, help="Scheduled sampling, linear: eps decrease per step.")
-@click.option("--eps-min", type=float, help="Scheduled sampling, linear: floor of eps.")
-@click.option("--steps", type=int, default=None, help="Most training steps.  [default: unlimited under the time "
-              "budget; 2000 with --time-budget 0]")
-@click.option("--time-budget", type=float, default=100.0, show_default=True,
+@click.option("--c", "c", type=FiniteFloat(0), help="Scheduled sampling, linear: eps decrease per step.")
+@click.option("--eps-min", type=PROBABILITY, help="Scheduled sampling, linear: floor of eps.")
+@click.option("--steps", type=count(1, MAX_LENGTH), default=None,
+              help="Most training steps.  [default: unlimited under the time budget; 2000 with --time-budget 0]")
+@click.option("--time-budget", type=FiniteFloat(0, 7 * 24 * 3600), default=100.0, show_default=True,
               help="Seconds of training (the learning rate decays to 0 at the budget); 0 = no budget, use --steps.")
-@click.option("--batch", type=int, default=None, help=f"Windows per step.  [default: {_default(TrainConfig, 'batch')}]")
-@click.option("--seq-len", type=int, default=None, help="Tokens per training window (from a zero state).  "
-              f"[default: {_default(TrainConfig, 'seq_len')}]")
-@click.option("--lr", type=float, default=None,
+@click.option("--batch", type=count(), default=None,
+              help=f"Windows per step.  [default: {_default(TrainConfig, 'batch')}]")
+@click.option("--seq-len", type=count(1, MAX_LENGTH), default=None,
+              help=f"Tokens per training window (from a zero state).  [default: {_default(TrainConfig, 'seq_len')}]")
+@click.option("--lr", type=FiniteFloat(0, min_open=True), default=None,
               help=f"Peak AdamW learning rate.  [default: {_default(TrainConfig, 'lr')}]")
 @click.option("--bf16/--fp32", "bf16", default=None, help="bfloat16 autocast of the matmuls.  "
               f"[default: {'bf16' if _default(TrainConfig, 'bf16') else 'fp32'}]")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds weights, windows and coins.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True, help="Seeds weights, windows and coins.")
+@click.option("--threads", type=count(1, 1024), default=None,
               help="Intra-op threads of training (default: 1 or all cores, chosen by timing steps). With "
                    "--time-budget 0 a fixed count makes the run reproducible.")
-@click.option("--eval-windows", type=int, default=1024, show_default=True,
+@click.option("--eval-windows", type=count(), default=1024, show_default=True,
               help="Random 64-token validation windows of the final val_nll.")
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Write a checkpoint here after training.")
 @click.option("--load", "load_path", type=click.Path(dir_okay=False),
               help="Read a checkpoint instead of training (evaluate and sample it).")
-@click.option("--prompt", default="ROMEO:", show_default=True, help="Prompt of the printed sample.")
-@click.option("--sample-len", type=int, default=200, show_default=True, help="Tokens to sample after the prompt.")
-@click.option("--temperature", type=float, default=0.8, show_default=True, help="Sampling temperature.")
+@click.option("--prompt", default=None, help="Prompt of the printed sample.  [default: ROMEO: on Tiny Shakespeare, "
+              "else the first line of the data's validation part, up to 16 tokens]")
+@click.option("--sample-len", type=count(0, 100_000), default=200, show_default=True,
+              help="Tokens to sample after the prompt.")
+@click.option("--temperature", type=FiniteFloat(0, 100, min_open=True), default=0.8, show_default=True,
+              help="Sampling temperature.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of the validation curve.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print one object: "val_nll", "val_nll_streaming", "tokens_per_s", "curve", "exposure", ...')
+@memory_option
 def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int, dropout: float | None,
        embed_dim: int, strategy: str,
        feed: str, k: float | None, c: float | None, eps_min: float | None, steps: int | None, time_budget: float,
        batch: int | None, seq_len: int | None, lr: float | None, bf16: bool | None, seed: int,
        threads: int | None, eval_windows: int,
-       save_path: str | None, load_path: str | None, prompt: str, sample_len: int, temperature: float,
-       plot_path: str | None, as_json: bool) -> None:
+       save_path: str | None, load_path: str | None, prompt: str | None, sample_len: int, temperature: float,
+       plot_path: str | None, as_json: bool, max_memory: int | None) -> None:
     """Train (or load) an RNN language model, report its validation NLL and sample from it.
 
     The default is the tuned 2-minute CPU recipe on Tiny Shakespeare under teacher forcing. val_nll is
@@ -167,10 +170,9 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
     from rnnlab.experiments.lm import curve_figure, evaluate_lm, training_dict
     from rnnlab.generation.data import make_corpus
     from rnnlab.generation.lm import build_model, load_checkpoint, save_checkpoint, train_lm
+    from rnnlab.resources import lm_bytes
 
     t_start = time.perf_counter()
-    if time_budget < 0:
-        raise click.BadParameter(f"must be >= 0 seconds, got {time_budget}", param_hint="--time-budget")
     budget = time_budget if time_budget > 0 else None
     n_steps = steps if steps is not None else (1_000_000 if budget is not None else 2000)
     if n_steps < 1:
@@ -184,6 +186,15 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
     corpus = make_corpus(data, level)
     result = None
     model_defaults, train_defaults = LMConfig(corpus.vocab.size), TrainConfig()
+    if prompt is None:
+        prompt = _default_prompt(corpus, data)
+    try:
+        corpus.vocab.encode(prompt)
+    except ValueError as e:
+        raise click.BadParameter(f"{e}; choose a prompt made of the data's characters", param_hint="--prompt") from None
+    check_memory(lm_bytes(corpus.vocab.size, embed_dim, hidden or model_defaults.hidden, layers,
+                          batch or train_defaults.batch, seq_len or train_defaults.seq_len,
+                          cell or model_defaults.cell, eval_windows), max_memory)
     if load_path:
         model, vocab = load_checkpoint(load_path)
         if vocab.tokens != corpus.vocab.tokens:
@@ -241,6 +252,17 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
         click.echo(out["sample"])
 
 
+def _default_prompt(corpus: Any, data: str) -> str:
+    """ROMEO: on Tiny Shakespeare; otherwise the start of the validation text's first line (up to 16 tokens),
+    so that the prompt is always made of the data's own tokens."""
+    if data == "tinyshakespeare":
+        return "ROMEO:"
+    tokens = corpus.val[:16].tolist()
+    text = corpus.vocab.decode(tokens)
+    first = text.split("\n")[0] if corpus.vocab.level == "char" else text
+    return first or text[:1]
+
+
 # ---------------------------------------------------------------------------------------------- exposure
 
 
@@ -264,19 +286,23 @@ def _read_config(cls: Any, path: str) -> Any:
                    "on the command line override it.")
 @click.option("--source", type=click.Choice(["oracle", "tinyshakespeare"]), default="oracle", show_default=True,
               help="oracle: an HMM with exact likelihood; tinyshakespeare: real text.")
-@click.option("--seeds", "seeds_text", default="0,1,2", show_default=True, help="Model seeds (>= 3 for a spread).")
+@click.option("--seeds", "seeds_text", type=SeedList(), default="0,1,2", show_default=True,
+              help="Model seeds, e.g. 0,1,2 or 0-4 (>= 3 for a spread).")
 @click.option("--strategies", "strategies_text", default=",".join(STRATEGIES), show_default=True,
               help="Comma-separated training strategies.")
-@click.option("--steps", type=int, default=None, help="Training steps per model.  [default: 400 oracle, 300 text]")
-@click.option("--hidden", type=int, default=None, help="Recurrent units.  [default: 64 oracle, 128 text]")
+@click.option("--steps", type=count(1, MAX_LENGTH), default=None,
+              help="Training steps per model.  [default: 400 oracle, 300 text]")
+@click.option("--hidden", type=count(), default=None, help="Recurrent units.  [default: 64 oracle, 128 text]")
 @click.option("--feed", type=click.Choice(["argmax", "sample"]), default="sample", show_default=True,
               help="How the model's own token is chosen when fed back during training.")
 @click.option("--data", default="tinyshakespeare", show_default=True, help="Text source for --source tinyshakespeare.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/exposure", show_default=True,
               help="Folder for the figures (schedules.png, by_position.png).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"table", "comparisons", "runs", "figures", ...}.')
-def exposure(config_path: str | None, source: str, seeds_text: str, strategies_text: str, steps: int | None,
-             hidden: int | None, feed: str, data: str, out_dir: str, as_json: bool) -> None:
+@memory_option
+def exposure(config_path: str | None, source: str, seeds_text: tuple[int, ...], strategies_text: str,
+             steps: int | None, hidden: int | None, feed: str, data: str, out_dir: str, as_json: bool,
+             max_memory: int | None) -> None:
     """Train every strategy with several seeds and measure exposure bias, with mean and spread.
 
     On the oracle source the scores are exact: KL(p || q) at prefixes the model generated itself
@@ -291,12 +317,16 @@ def exposure(config_path: str | None, source: str, seeds_text: str, strategies_t
       rnnlab exposure --source tinyshakespeare --seeds 0,1,2 --out out/exposure-text
     """
     from rnnlab.experiments.exposure import ExposureConfig, run_exposure, text_config
+    from rnnlab.resources import exposure_bytes
 
     overrides: dict[str, Any] = {}
     if config_path is None or _given("seeds_text"):
-        overrides["seeds"] = tuple(parse_ints(seeds_text, "--seeds"))
+        overrides["seeds"] = seeds_text
     if config_path is None or _given("strategies_text"):
         strategies = tuple(s.strip() for s in strategies_text.split(",") if s.strip())
+        if not strategies:
+            raise click.BadParameter(f"{strategies_text!r} names no strategy; valid: {', '.join(STRATEGIES)}",
+                                     param_hint="--strategies")
         for s in strategies:
             if s not in STRATEGIES:
                 raise click.BadParameter(f"unknown strategy {s!r}; valid: {', '.join(STRATEGIES)}",
@@ -317,6 +347,7 @@ def exposure(config_path: str | None, source: str, seeds_text: str, strategies_t
         config = replace(base, **overrides)
     else:
         config = ExposureConfig(**overrides) if source == "oracle" else text_config(data=data, **overrides)
+    check_memory(exposure_bytes(256, config.hidden, config.batch, config.seq_len), max_memory)
     with _progress(True) as bar:
         task = bar.add_task(f"exposure ({config.source})",
                             total=len(config.strategies) * len(config.seeds) * config.steps, info="")
@@ -358,18 +389,21 @@ def exposure(config_path: str | None, source: str, seeds_text: str, strategies_t
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="A TOML file of EmbeddingsConfig fields (as the report writes to configs/S2.toml); options "
                    "given on the command line override it.")
-@click.option("--vocab-sizes", "sizes_text", default="1000,10000,100000", show_default=True,
-              help="Vocabulary sizes of the memory/FLOP table.")
-@click.option("--dim", type=int, default=128, show_default=True, help="Embedding size d.")
+@click.option("--vocab-sizes", "sizes_text", type=IntList(1, 1_000_000), default="1000,10000,100000",
+              show_default=True, help="Vocabulary sizes of the memory/FLOP table.")
+@click.option("--dim", type=count(1, 100_000), default=128, show_default=True, help="Embedding size d.")
 @click.option("--words", "words_text", default="king,queen,father,love,night,sword,lord,sweet", show_default=True,
               help="Words whose nearest neighbours are printed.")
-@click.option("--epochs", type=int, default=5, show_default=True, help="Skip-gram passes over Tiny Shakespeare.")
+@click.option("--epochs", type=count(1, 1000), default=5, show_default=True,
+              help="Skip-gram passes over Tiny Shakespeare.")
 @click.option("--data", default="tinyshakespeare", show_default=True, help="Text the word vectors are learned on.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the word vectors and the table's data.")
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True,
+              help="Seeds the word vectors and the table's data.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"equal", "costs", "growth", "one_hot_max_cosine", '
               '"neighbours", "similarity"}.')
-def embeddings(config_path: str | None, sizes_text: str, dim: int, words_text: str, epochs: int, data: str,
-               seed: int, as_json: bool) -> None:
+@memory_option
+def embeddings(config_path: str | None, sizes_text: tuple[int, ...], dim: int, words_text: str, epochs: int,
+               data: str, seed: int, as_json: bool, max_memory: int | None) -> None:
     """One-hot versus dense embeddings: exact equality, bytes and FLOPs, vocabulary growth, similarity.
 
     \b
@@ -379,18 +413,13 @@ def embeddings(config_path: str | None, sizes_text: str, dim: int, words_text: s
       rnnlab embeddings --config rnnlab-report/configs/S2.toml --json
     """
     from rnnlab.experiments.embeddings import EmbeddingsConfig, run_embeddings
+    from rnnlab.resources import embeddings_bytes
 
     overrides: dict[str, Any] = {}
     if config_path is None or _given("sizes_text"):
-        sizes = parse_ints(sizes_text, "--vocab-sizes")
-        if any(v < 1 or v > 1_000_000 for v in sizes):
-            raise click.BadParameter(f"vocabulary sizes must be in 1..1000000, got {sizes_text!r}",
-                                     param_hint="--vocab-sizes")
-        overrides["vocab_sizes"] = tuple(sizes)
-    for name, value, flag in (("dim", dim, "--dim"), ("epochs", epochs, "--epochs")):
+        overrides["vocab_sizes"] = tuple(sizes_text)
+    for name, value in (("dim", dim), ("epochs", epochs)):
         if config_path is None or _given(name):
-            if value < 1:
-                raise click.BadParameter(f"must be >= 1, got {value}", param_hint=flag)
             overrides[name] = value
     if config_path is None or _given("words_text"):
         overrides["words"] = tuple(w.strip().lower() for w in words_text.split(",") if w.strip())
@@ -400,6 +429,7 @@ def embeddings(config_path: str | None, sizes_text: str, dim: int, words_text: s
         overrides["seed"] = seed
     base = _read_config(EmbeddingsConfig, config_path) if config_path is not None else EmbeddingsConfig()
     config = replace(base, **overrides)
+    check_memory(embeddings_bytes(config.vocab_sizes, config.dim), max_memory)
     with _progress(True) as bar:
         task = bar.add_task("one-hot costs, skip-gram vectors", total=None, info="")
         result = run_embeddings(config)  # a word without a vector: ValueError, one line and exit 2

@@ -13,6 +13,8 @@ import click
 
 from rnnlab import __version__
 from rnnlab.cli import bench, dynamics, exact, generation, report, sweep, verify
+from rnnlab.errors import NonFiniteError
+from rnnlab.files import json_text
 
 # One module per command group; each exposes COMMANDS, a list of click commands.
 COMMAND_GROUPS = [exact, verify, dynamics, generation, bench, report, sweep]
@@ -43,15 +45,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except click.UsageError as e:
         hint = f" (see 'rnnlab {e.ctx.info_name} --help')" if e.ctx and e.ctx.info_name != "rnnlab" else ""
-        click.echo(f"rnnlab: error: {e.format_message()}{hint}", err=True)
+        click.echo(f"rnnlab: error: {_one_line_text(e.format_message())}{hint}", err=True)
         return 2
     except click.ClickException as e:
-        click.echo(f"rnnlab: error: {e.format_message()}", err=True)
+        click.echo(f"rnnlab: error: {_one_line_text(e.format_message())}", err=True)
+        return 2
+    except NonFiniteError as e:  # valid input, but the run did not succeed
+        click.echo(f"rnnlab: {e}", err=True)
+        if argv is not None and "--json" in argv or argv is None and "--json" in sys.argv:
+            click.echo(json_text({"error": "non-finite", "what": e.what, "step": e.step, "value": e.value}))
+        return 1
+    except MemoryError:
+        click.echo("rnnlab: error: out of memory; lower the sizes, or set a limit with --max-memory SIZE", err=True)
         return 2
     except (ValueError, OSError) as e:
-        click.echo(f"rnnlab: error: {e}", err=True)
+        click.echo(f"rnnlab: error: {_one_line(e)}", err=True)
         return 2
     return rc if isinstance(rc, int) else 0
+
+
+def _one_line_text(text: str) -> str:
+    """A message on one line (the contract: one line on stderr)."""
+    return " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def _one_line(e: BaseException) -> str:
+    return _one_line_text(str(e)) or type(e).__name__
 
 
 def run() -> None:

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from rnnlab.cli.common import emit_json
+from rnnlab.cli.params import count
 from rnnlab.sweep import BACKENDS, Summary, SweepRun, load_config, load_sweep, run_sweep, summarize
 
 
@@ -40,7 +41,7 @@ def _table(summary: Summary) -> Table:
               help="ray: join this cluster (auto, or HOST:PORT of its head); without it a local Ray instance "
                    "listening on 127.0.0.1 only is started.")
 @click.option("--out", "out_dir", metavar="DIR", help="Sweep directory (default: runs/<CONFIG name>).")
-@click.option("--workers", type=click.IntRange(min=1), help="Worker processes / local Ray CPUs (default: all CPUs).")
+@click.option("--workers", type=count(1, 4096), help="Worker processes / local Ray CPUs (default: all CPUs).")
 @click.option("--retry-errors", is_flag=True, help="Run again the trials recorded with an error.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"out", "backend", "total", "skipped", "ran", "errors", "seconds", "summary"}.')

@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from rnnlab.cli.common import emit_json
-from rnnlab.cli.exact import load_net
+from rnnlab.cli.common import check_memory, emit_json
+from rnnlab.cli.exact import H0, load_net
+from rnnlab.cli.params import MAX_LENGTH, NET, SPEC, LoadedSpec, count, memory_option
 from rnnlab.exact.alternating_check import DEFAULT_MAX_LEN as DEFAULT_MAX_LEN_ALTERNATING
 from rnnlab.exact.alternating_check import (
     GRAD_MAX_LEN,
@@ -19,13 +20,14 @@ from rnnlab.exact.alternating_check import (
     check_output,
     check_parity,
 )
-from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.compiler import ACTIVATIONS, compile_dfa
 from rnnlab.exact.compiler_check import CompilerCheckConfig, check_compiler
 from rnnlab.exact.counterexample import Counterexample
 from rnnlab.exact.net import Net
 from rnnlab.exact.oracles import DEFAULT_MAX_LEN, FLOAT_BITS, two_oracles
 from rnnlab.exact.verifier import Proof, prove
+
+EXHAUSTIVE_MAX_UNITS = 2_000  # the exhaustive oracle builds per-unit programs: beyond this, --max-len 0 only
 
 
 def _cex_table(cex: Counterexample) -> list[str]:
@@ -51,7 +53,11 @@ def _interval_dict(proof: Proof) -> dict[str, Any] | None:
 
 def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
     n = DEFAULT_MAX_LEN_ALTERNATING if max_len is None else max_len
-    check, output, grads = check_alternating(net, n), check_output(net, n), check_gradients(net, min(n, GRAD_MAX_LEN))
+    try:
+        check = check_alternating(net, n)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--max-len") from None
+    output, grads = check_output(net, n), check_gradients(net, min(n, GRAD_MAX_LEN))
     parity = check_parity(net, n)  # what it is not: no verdict, a number to read
     holds = check.holds and output.holds and grads.holds
     if as_json:
@@ -81,16 +87,18 @@ def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
 
 
 @click.command("verify")
-@click.argument("net_name", metavar="NET")
-@click.option("--against", "spec_path", metavar="SPEC.json", help="Specification automaton (default: the net's own).")
-@click.option("--h0", metavar="V", help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
-@click.option("--max-len", type=click.IntRange(min=0), default=None, metavar="N",
+@click.argument("net_name", metavar="NET", type=NET)
+@click.option("--against", "spec_path", type=SPEC, help="Specification automaton (default: the net's own).")
+@click.option("--h0", type=H0, metavar="V",
+              help="Initial value of the recurrent units (one number, or one per unit: 1,0).")
+@click.option("--max-len", type=count(0, MAX_LENGTH), default=None, metavar="N",
               help=f"Also simulate every input up to N steps, a second oracle (default {DEFAULT_MAX_LEN}; sigmoid "
                    f"nets {FLOAT_BITS} input bits; alternating {DEFAULT_MAX_LEN_ALTERNATING}, its only check; "
                    "0 disables it for automaton nets).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"holds", "states_explored", "counterexample", "exhaustive", ...}.')
-def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | None, as_json: bool) -> int:
+def verify(net_name: Net, spec_path: LoadedSpec | None, h0: tuple[float, ...] | None, max_len: int | None,
+           as_json: bool) -> int:
     """Prove NET equal to its specification automaton for inputs of EVERY length, or print the shortest
     input on which they differ. Exit 0 holds, 1 counterexample (or not proved), 2 bad input.
 
@@ -101,13 +109,19 @@ def verify(net_name: str, spec_path: str | None, h0: str | None, max_len: int | 
       rnnlab verify net.json --against examples/specs/parity.json
     """
     net = load_net(net_name, h0)
+    spec_source = spec_path.path if spec_path else None
     if net.name == "alternating" and spec_path is None:
         return _verify_alternating(net, max_len, as_json)
-    spec = Automaton.load(spec_path) if spec_path else None
+    spec = spec_path.automaton if spec_path else None
+    units = sum(L.size for L in net.layers)
+    if units > EXHAUSTIVE_MAX_UNITS and (max_len is None or max_len > 0):
+        raise click.BadParameter(f"net {net.name!r} has {units} units; the exhaustive second oracle handles up to "
+                                 f"{EXHAUSTIVE_MAX_UNITS}: give --max-len 0 to rely on the all-length proof alone",
+                                 param_hint="--max-len")
     checked = two_oracles(net, spec, max_len)
     proof, ex, bug = checked.proof, checked.exhaustive, checked.disagreement
     if as_json:
-        emit_json({"net": net.name, "spec": spec_path, "holds": proof.holds, "states_explored": proof.states_explored,
+        emit_json({"net": net.name, "spec": spec_source, "holds": proof.holds, "states_explored": proof.states_explored,
                    "counterexample": proof.counterexample.to_dict() if proof.counterexample else None,
                    "reason": proof.reason, "interval": _interval_dict(proof),
                    "exhaustive": ex.to_dict() if ex else None, "oracles_agree": bug is None})
@@ -158,7 +172,7 @@ def _compile_many(config_path: str, activation: str, as_json: bool) -> int:
 
 
 @click.command("compile")
-@click.argument("spec_path", metavar="SPEC.json", required=False)
+@click.argument("spec_file", metavar="SPEC.json", type=SPEC, required=False)
 @click.option("--activation", type=click.Choice(ACTIVATIONS), default="step", show_default=True,
               help="Threshold units, or sigmoid(H z) units with the smallest provably safe gain H.")
 @click.option("--out", metavar="NET.json", help="Write the net (accepted by `run` and `verify`).")
@@ -167,8 +181,9 @@ def _compile_many(config_path: str, activation: str, as_json: bool) -> int:
                    "each net by its proof and independently (threshold: every input up to a length; sigmoid: long "
                    "random inputs in floats), as the report's S9 does.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"layers", "gain", "eps", "holds", "net", ...}.')
-def compile_spec(spec_path: str | None, activation: str, out: str | None, config_path: str | None,
-                 as_json: bool) -> int:
+@memory_option
+def compile_spec(spec_file: LoadedSpec | None, activation: str, out: str | None, config_path: str | None,
+                 as_json: bool, max_memory: int | None) -> int:
     """Compile a DFA spec (or a Mealy machine: "outputs" in place of "accept") into an RNN and prove the
     result equal to the spec for every length.
 
@@ -179,14 +194,17 @@ def compile_spec(spec_path: str | None, activation: str, out: str | None, config
       rnnlab compile --config rnnlab-report/configs/S9-compiler.toml --activation sigmoid --json
       rnnlab verify adder --against examples/specs/serial-adder.json
     """
-    if (spec_path is None) == (config_path is None):
+    from rnnlab.resources import compile_bytes
+
+    if (spec_file is None) == (config_path is None):
         raise click.UsageError("give either SPEC.json or --config FILE.toml")
     if config_path is not None:
         if out:
             raise click.BadParameter("--out writes one net; not with --config", param_hint="--out")
         return _compile_many(config_path, activation, as_json)
-    assert spec_path is not None
-    spec = Automaton.load(spec_path)
+    assert spec_file is not None
+    spec_path, spec = spec_file.path, spec_file.automaton
+    check_memory(compile_bytes(len(spec.states), len(spec.alphabet), spec.n_inputs, activation), max_memory)
     net = replace(compile_dfa(spec, activation), name=Path(spec_path).stem)
     proof = prove(net)
     if out:

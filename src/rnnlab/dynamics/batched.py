@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,29 +33,6 @@ from rnnlab.dynamics.clipping import Clip, ClipLog, ClipStep
 from rnnlab.dynamics.regulariser import omega
 from rnnlab.dynamics.tasks import SUCCESS_ERROR_RATE, Batch, Task, get_task
 from rnnlab.dynamics.training import DTYPES, SequenceModel, TrainConfig, TrainResult, build_model
-
-
-def parse_seed_ranges(text: str) -> list[int]:
-    """'0-15' -> [0, ..., 15]; '0,1,2', '0-3,8,10-11' too. Raises ValueError naming the bad part."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        m = re.fullmatch(r"(-?\d+)(?:\s*-\s*(-?\d+))?", part)
-        if m is None:
-            raise ValueError(f"bad seed {part!r} in {text!r}; write integers and ranges, e.g. 0-15 or 0,1,2")
-        lo = int(m.group(1))
-        hi = lo if m.group(2) is None else int(m.group(2))
-        if hi < lo:
-            raise ValueError(f"empty seed range {part!r}: the end must be >= the start")
-        seeds.extend(range(lo, hi + 1))
-    if not seeds:
-        raise ValueError("needs at least one seed, e.g. 0-15 or 0,1,2")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seed given twice in {text!r}")
-    return seeds
-
 
 # --- clipping on stacked gradients ------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.clipping import Clip, ClipLog, clip_gradients
 from rnnlab.dynamics.regulariser import omega_backward
 from rnnlab.dynamics.tasks import SUCCESS_ERROR_RATE, TEST_SEQUENCES, Task, get_task
+from rnnlab.errors import NonFiniteError
 
 CELLS = ("sigmoid", "tanh", "skip", "gru", "lstm")
 OPTIMIZERS = ("adam", "sgd", "msgd")  # msgd: SGD with momentum
@@ -73,6 +74,8 @@ def set_spectral_norm(rnn: nn.Module, value: float) -> None:
     """Rescale the recurrent matrix W (rnnlab cells) so that ||W||_2 = value, e.g. to enter the exploding regime."""
     if not isinstance(rnn, Recurrent):
         raise ValueError("only rnnlab's Recurrent cells have a single recurrent matrix W to rescale")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"the spectral norm must be a finite number > 0, got {value}")
     with torch.no_grad():
         rnn.W.mul_(value / torch.linalg.matrix_norm(rnn.W, ord=2))
 
@@ -122,12 +125,14 @@ class TrainConfig:
         for name in ("T", "hidden", "steps", "batch", "check_every", "test_sequences"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"learning rate must be > 0, got {self.lr}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"learning rate must be a finite number > 0, got {self.lr}")
+        if self.w_norm is not None and not (self.w_norm > 0 and math.isfinite(self.w_norm)):
+            raise ValueError(f"w_norm must be a finite number > 0, got {self.w_norm}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
-        if not self.omega >= 0:
-            raise ValueError(f"the weight of Omega must be >= 0, got {self.omega}")
+        if not (self.omega >= 0 and math.isfinite(self.omega)):
+            raise ValueError(f"the weight of Omega must be a finite number >= 0, got {self.omega}")
         if self.omega > 0 and self.cell not in ("sigmoid", "tanh"):
             raise ValueError(f"Omega needs a sigmoid or tanh cell (one recurrent matrix), got {self.cell!r}")
         if self.dtype not in DTYPES:
@@ -179,16 +184,20 @@ def make_optimizer(params: list[nn.Parameter], config: TrainConfig) -> torch.opt
     return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum if config.optimizer == "msgd" else 0.0)
 
 
-def train(config: TrainConfig, progress: Callable[[int], None] | None = None) -> TrainResult:
+def train(config: TrainConfig, progress: Callable[[int], None] | None = None,
+          stop_on_nonfinite: bool = False) -> TrainResult:
     """Train one model; `progress(step)` is called after every update (e.g. to advance a progress bar).
+
+    A step with a non-finite loss or gradient is skipped and counted (S5: it never reaches the weights), or,
+    with stop_on_nonfinite, ends training with NonFiniteError naming the step.
 
     Training runs with config.threads torch threads (see torch_threads), restored afterwards.
     """
     with torch_threads(config.threads):
-        return _train(config, progress)
+        return _train(config, progress, stop_on_nonfinite)
 
 
-def _train(config: TrainConfig, progress: Callable[[int], None] | None) -> TrainResult:
+def _train(config: TrainConfig, progress: Callable[[int], None] | None, stop_on_nonfinite: bool) -> TrainResult:
     task = get_task(config.task)
     task.batch(1, config.T, torch.Generator())  # reject a too-short T before any work
     model = build_model(config)
@@ -208,7 +217,11 @@ def _train(config: TrainConfig, progress: Callable[[int], None] | None) -> Train
         else:
             loss = task.loss(model(x), y)
             loss.backward()
+        if stop_on_nonfinite and not math.isfinite(float(loss.detach())):
+            raise NonFiniteError("loss", step, float(loss.detach()))
         stats = clip_gradients(params, config.clip)
+        if stop_on_nonfinite and not stats.finite:
+            raise NonFiniteError("gradient norm", step, stats.pre_norm)
         log.add(stats)
         if stats.finite:  # a non-finite gradient never reaches the weights
             opt.step()

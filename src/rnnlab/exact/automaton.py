@@ -20,6 +20,11 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+# The one table of a spec file's keys: the parser checks against it and its error messages list it.
+REQUIRED_KEYS = ("alphabet", "states", "start", "accept", "transitions")
+OPTIONAL_KEYS = ("name", "description")
+VALID_KEYS = (*REQUIRED_KEYS, *OPTIONAL_KEYS, "outputs")
+
 
 @dataclass(frozen=True)
 class Automaton:
@@ -64,12 +69,13 @@ class Automaton:
             raise ValueError("an automaton spec must be a JSON object")
         if "outputs" in data:
             return cls._from_mealy(data)
-        required = {"alphabet", "states", "start", "accept", "transitions"}
-        missing, unknown = required - set(data), set(data) - required - {"name", "description"}
+        required = set(REQUIRED_KEYS)
+        missing, unknown = required - set(data), set(data) - set(VALID_KEYS)
         if missing:
             raise ValueError(f"spec is missing key(s) {sorted(missing)}")
         if unknown:
-            raise ValueError(f"spec has unknown key(s) {sorted(unknown)}; valid: {sorted(required)}")
+            raise ValueError(f"spec has unknown key(s) {sorted(unknown)}; valid keys: {', '.join(VALID_KEYS)} "
+                             "('outputs' in place of 'accept' for a Mealy machine)")
         alphabet, states = data["alphabet"], data["states"]
         if not isinstance(alphabet, list) or not alphabet or not all(isinstance(s, str) for s in alphabet):
             raise ValueError("'alphabet' must be a non-empty list of strings")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from rnnlab.core.activations import Activation, sigmoid, step
 from rnnlab.exact.automaton import Automaton
-from rnnlab.exact.net import Layer, Net, layer
+from rnnlab.exact.net import DENSE_MAX_ENTRIES, Layer, Matrix, Net, Sparse, layer
 from rnnlab.exact.verifier import certify_gain, interval_margins, smallest_gain
 
 ACTIVATIONS = ("step", "sigmoid")
@@ -60,14 +60,16 @@ def _layers(spec: Automaton, act: Activation) -> tuple[Layer, ...]:
     U0 = [[2 * b - 1 for b in spec.symbol_bits(a)] for a in range(A)]  # (A, n_in)
     b0 = [0.5 - sum(spec.symbol_bits(a)) for a in range(A)]
     n = Q * A + 1
-    W1 = [[0.0] * n for _ in range(n)]  # (n, n)
+    entries: dict[tuple[int, int], float] = {}  # W1 (n, n): A nonzeros per column, so sparse for large DFAs
     for p in states:
         for b in range(A):
             q = spec.delta[p][b]
             for a in range(A):
-                W1[unit[q] * A + a][unit[p] * A + b] = 1.0
+                entries[unit[q] * A + a, unit[p] * A + b] = 1.0
     for a in range(A):
-        W1[unit[spec.start] * A + a][Q * A] = 1.0
+        entries[unit[spec.start] * A + a, Q * A] = 1.0
+    sparse = Sparse.from_entries((n, n), entries)
+    W1: Matrix = sparse.dense() if n * n <= DENSE_MAX_ENTRIES else sparse
     U1 = [[0.0] * (n_in + A) for _ in range(n)]  # (n, n_in + A)
     for k in range(Q):
         for a in range(A):

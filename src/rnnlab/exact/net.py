@@ -11,20 +11,124 @@ layer is the output y(t); the others are the hidden state h(t). A layer whose W 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from rnnlab.core.activations import Activation
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.exact.automaton import Automaton, load_json
+from rnnlab.files import write_atomic
 
 FORMAT = "rnnlab-net/1"
-Matrix = tuple[tuple[float, ...], ...]
+DENSE_MAX_ENTRIES = 65_536  # a matrix with more entries is written to NET.json in sparse form
+Dense = tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Sparse(Sequence[tuple[float, ...]]):
+    """A matrix stored by its nonzero entries (compressed rows), for the compiler's one-hot nets, whose
+    recurrent matrix has a few nonzeros per row: a 10,000-state DFA's is 20,001 x 20,001 with 40,002 of them.
+
+    It reads as a sequence of dense rows (M[i][j], len(M), iteration), so that code written for small dense
+    matrices works unchanged; `scipy()` gives the matrix for sparse products.
+    """
+
+    shape: tuple[int, int]  # (rows, columns)
+    indptr: tuple[int, ...]  # (rows + 1,) row i's entries are indptr[i]:indptr[i + 1]
+    indices: tuple[int, ...]  # (nnz,) column of each entry, increasing within a row
+    values: tuple[float, ...]  # (nnz,) nonzero values
+
+    @classmethod
+    def from_entries(cls, shape: tuple[int, int], entries: dict[tuple[int, int], float]) -> Sparse:
+        """From {(row, col): value}; zeros are dropped."""
+        rows: list[list[tuple[int, float]]] = [[] for _ in range(shape[0])]
+        for (i, j), v in entries.items():
+            if not (0 <= i < shape[0] and 0 <= j < shape[1]):
+                raise ValueError(f"entry ({i}, {j}) outside a {shape[0]}x{shape[1]} matrix")
+            if v != 0:
+                rows[i].append((j, float(v)))
+        indptr, indices, values = [0], [], []
+        for row in rows:
+            for j, v in sorted(row):
+                indices.append(j)
+                values.append(v)
+            indptr.append(len(indices))
+        return cls(shape, tuple(indptr), tuple(indices), tuple(values))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return tuple(self[k] for k in range(*i.indices(len(self))))
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        row = [0.0] * self.shape[1]
+        for k in range(self.indptr[i], self.indptr[i + 1]):
+            row[self.indices[k]] = self.values[k]
+        return tuple(row)
+
+    def __iter__(self) -> Iterator[tuple[float, ...]]:
+        return (self[i] for i in range(len(self)))
+
+    def items(self) -> Iterator[tuple[int, int, float]]:
+        """(row, col, value) of every nonzero, row by row."""
+        for i in range(self.shape[0]):
+            for k in range(self.indptr[i], self.indptr[i + 1]):
+                yield i, self.indices[k], self.values[k]
+
+    def scipy(self) -> Any:
+        """The matrix as scipy.sparse.csr_matrix (float64)."""
+        from scipy.sparse import csr_matrix
+
+        return csr_matrix((np.asarray(self.values, dtype=np.float64), np.asarray(self.indices, dtype=np.int64),
+                           np.asarray(self.indptr, dtype=np.int64)), shape=self.shape)
+
+    def dense(self) -> Dense:
+        return tuple(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sparse):
+            return (self.shape, self.indptr, self.indices, self.values) == (
+                other.shape, other.indptr, other.indices, other.values)
+        if isinstance(other, tuple):  # the same matrix written densely
+            return len(other) == self.shape[0] and all(tuple(r) == s for r, s in zip(other, self, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.dense()) if self.shape[0] * self.shape[1] <= DENSE_MAX_ENTRIES else hash(self.values)
+
+
+Matrix = Dense | Sparse
+
+
+def shape(M: Matrix) -> tuple[int, int]:
+    """(rows, columns) of a dense or sparse matrix; a dense one must be rectangular."""
+    if isinstance(M, Sparse):
+        return M.shape
+    widths = {len(r) for r in M}
+    if len(widths) > 1:
+        raise ValueError("rows of different lengths")
+    return len(M), (widths.pop() if widths else 0)
+
+
+def nonzeros(M: Matrix) -> Iterator[tuple[int, int, float]]:
+    """(row, col, value) of every nonzero entry."""
+    if isinstance(M, Sparse):
+        yield from M.items()
+        return
+    for i, row in enumerate(M):
+        for j, v in enumerate(row):
+            if v != 0:
+                yield i, j, v
 
 
 @dataclass(frozen=True)
@@ -42,10 +146,18 @@ class Layer:
 
     @property
     def is_recurrent(self) -> bool:
+        if isinstance(self.W, Sparse):
+            return any(w != 0 for w in self.W.values)
         return any(w != 0 for row in self.W for w in row)
 
+    @property
+    def is_sparse(self) -> bool:
+        return isinstance(self.W, Sparse) or isinstance(self.U, Sparse)
+
     def cell(self, dtype: torch.dtype = torch.float64) -> Recurrent:
-        """This layer as a core cell (batch_first) with its weights copied in."""
+        """This layer as a core cell (batch_first) with its weights copied in (dense layers only)."""
+        if self.is_sparse:
+            raise ValueError(f"layer {self.name!r} is sparse; it runs by sparse products (Net.run), not as a cell")
         cell = Recurrent(len(self.U[0]), self.size, self.act, batch_first=True).to(dtype)
         with torch.no_grad():
             cell.W.copy_(torch.tensor(self.W, dtype=dtype))
@@ -86,10 +198,14 @@ class Net:
         width = self.n_inputs
         for layer in self.layers:
             H = layer.size
-            if len(layer.W) != H or any(len(r) != H for r in layer.W):
-                raise ValueError(f"layer {layer.name!r}: W must be {H}x{H}")
-            if len(layer.U) != H or any(len(r) != width for r in layer.U):
-                raise ValueError(f"layer {layer.name!r}: U must be {H}x{width} (inputs + earlier layers)")
+            for name, M, cols in (("W", layer.W, H), ("U", layer.U, width)):
+                try:
+                    ok = shape(M) == (H, cols) and (H > 0 or isinstance(M, Sparse) or len(M) == 0)
+                except ValueError:
+                    ok = False
+                if not ok:
+                    what = f"{H}x{H}" if name == "W" else f"{H}x{width} (inputs + earlier layers)"
+                    raise ValueError(f"layer {layer.name!r}: {name} must be {what}")
             if len(layer.h0) != H:
                 raise ValueError(f"layer {layer.name!r}: h0 must have {H} values")
             width += H
@@ -123,8 +239,11 @@ class Net:
         x = x.to(torch.float64)
         B, inputs, states = x.shape[0], x, []
         for layer in self.layers:
-            h0 = torch.tensor(layer.h0, dtype=torch.float64).expand(B, -1).reshape(1, B, layer.size)
-            out, _ = layer.cell()(inputs, h0)  # (B, T, H_l)
+            if layer.is_sparse:
+                out = _run_sparse(layer, inputs)
+            else:
+                h0 = torch.tensor(layer.h0, dtype=torch.float64).expand(B, -1).reshape(1, B, layer.size)
+                out, _ = layer.cell()(inputs, h0)  # (B, T, H_l)
             states.append(out)
             inputs = torch.cat([inputs, out], dim=-1)
         return Trace(states)
@@ -133,7 +252,7 @@ class Net:
         """One step for a batch: state[l] (B, H_l) -> new states; x_t (B, n_inputs)."""
         inputs, new = x_t.to(torch.float64), []
         for layer, s in zip(self.layers, state, strict=True):
-            s_new = layer.cell().step(inputs, s)
+            s_new = _step_sparse(layer, inputs, s) if layer.is_sparse else layer.cell().step(inputs, s)
             new.append(s_new)
             inputs = torch.cat([inputs, s_new], dim=-1)
         return new
@@ -150,7 +269,7 @@ class Net:
             "description": self.description,
             "inputs": self.n_inputs,
             "layers": [
-                {"name": L.name, "W": [list(r) for r in L.W], "U": [list(r) for r in L.U], "b": list(L.b),
+                {"name": L.name, "W": _matrix_json(L.W), "U": _matrix_json(L.U), "b": list(L.b),
                  "activation": L.act.to_dict(), "h0": list(L.h0)}
                 for L in self.layers
             ],
@@ -174,6 +293,8 @@ class Net:
                 )
                 for L in data["layers"]
             )
+            for L in layers:
+                _check_finite(L)
             spec = Automaton.from_dict(data["spec"]) if data.get("spec") else None
             return cls(str(data["name"]), int(data["inputs"]), layers, spec, str(data.get("description", "")),
                        dict(data.get("meta") or {}))
@@ -182,7 +303,7 @@ class Net:
 
     def save(self, path: str | Path) -> None:
         try:
-            Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+            write_atomic(path, json.dumps(self.to_dict(), indent=None if _large(self) else 1) + "\n")
         except OSError as e:
             raise ValueError(f"cannot write net file {str(path)!r}: {e.strerror}") from None
 
@@ -191,8 +312,79 @@ class Net:
         return load_json(path, "net", cls.from_dict)
 
 
+def _large(net: Net) -> bool:
+    return any(L.is_sparse for L in net.layers)
+
+
 def _matrix(rows: Any) -> Matrix:
+    """Dense: a list of rows; sparse: {"shape": [r, c], "indptr": [...], "indices": [...], "values": [...]}."""
+    if isinstance(rows, Sparse):
+        return rows
+    if isinstance(rows, dict):
+        shp = tuple(int(v) for v in rows["shape"])
+        indptr, indices = tuple(int(v) for v in rows["indptr"]), tuple(int(v) for v in rows["indices"])
+        values = tuple(float(v) for v in rows["values"])
+        if (len(shp) != 2 or len(indptr) != shp[0] + 1 or indptr[0] != 0 or indptr[-1] != len(indices)
+                or len(values) != len(indices) or any(a > b for a, b in zip(indptr, indptr[1:], strict=False))
+                or any(not 0 <= j < shp[1] for j in indices)):
+            raise ValueError("malformed sparse matrix: shape, indptr, indices and values do not fit together")
+        return Sparse((shp[0], shp[1]), indptr, indices, values)
+    if isinstance(rows, str) or not all(isinstance(r, (list, tuple)) for r in rows):
+        raise TypeError("'a matrix must be a list of rows'")
     return tuple(tuple(float(v) for v in row) for row in rows)
+
+
+def _matrix_json(M: Matrix) -> Any:
+    if isinstance(M, Sparse):
+        if M.shape[0] * M.shape[1] <= DENSE_MAX_ENTRIES:
+            return [list(r) for r in M]
+        return {"shape": list(M.shape), "indptr": list(M.indptr), "indices": list(M.indices),
+                "values": list(M.values)}
+    return [list(r) for r in M]
+
+
+def _check_finite(L: Layer) -> None:
+    """NaN or infinity in a weight would make every verdict about the net meaningless: refuse the net."""
+    fields: list[tuple[str, Any]] = [("b", enumerate(L.b)), ("h0", enumerate(L.h0))]
+    for name, M in (("W", L.W), ("U", L.U)):
+        fields.append((name, (((i, j), v) for i, j, v in nonzeros(M))))
+    for name, entries in fields:
+        for where, v in entries:
+            if not math.isfinite(v):
+                at = "".join(f"[{k}]" for k in (where if isinstance(where, tuple) else (where,)))
+                raise ValueError(f"layer {L.name!r}: {name}{at} is {v}; weights, biases and h0 must be finite")
+    for name in ("gain", "threshold"):
+        v = getattr(L.act, name, 0.0)
+        if not math.isfinite(v):
+            raise ValueError(f"layer {L.name!r}: activation {name} is {v}; it must be finite")
+
+
+def _inputs_z(layer: Layer, inputs: Tensor) -> Tensor:
+    """U [x; earlier layers] + b for a batch (B, I) by a sparse product when U is sparse."""
+    if isinstance(layer.U, Sparse):
+        z = torch.from_numpy(np.ascontiguousarray((layer.U.scipy() @ inputs.numpy().T).T))
+    else:
+        z = inputs @ torch.tensor(layer.U, dtype=torch.float64).t()
+    return z + torch.tensor(layer.b, dtype=torch.float64)  # (B, H)
+
+
+def _step_sparse(layer: Layer, inputs: Tensor, s: Tensor) -> Tensor:
+    """One step of a layer with a sparse matrix: act(W s + U inputs + b), inputs (B, I), s (B, H)."""
+    z = _inputs_z(layer, inputs)
+    W = layer.W.scipy() if isinstance(layer.W, Sparse) else np.asarray(layer.W, dtype=np.float64)
+    z = z + torch.from_numpy(np.ascontiguousarray((W @ s.numpy().T).T))
+    return layer.act(z)
+
+
+def _run_sparse(layer: Layer, inputs: Tensor) -> Tensor:
+    """A sparse layer over a whole sequence, step by step: inputs (B, T, I) -> states (B, T, H)."""
+    B, T = inputs.shape[:2]
+    s = torch.tensor(layer.h0, dtype=torch.float64).expand(B, -1)
+    out = []
+    for t in range(T):
+        s = _step_sparse(layer, inputs[:, t], s)
+        out.append(s)
+    return torch.stack(out, dim=1) if out else inputs.new_zeros(B, 0, layer.size)
 
 
 def layer(name: str, W: Any, U: Any, b: Any, act: Activation, h0: Any = None) -> Layer:

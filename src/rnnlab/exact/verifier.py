@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,9 +44,10 @@ from torch import Tensor
 from rnnlab.core.activations import Activation, step
 from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.counterexample import Counterexample
-from rnnlab.exact.net import Net
+from rnnlab.exact.net import Net, Sparse, nonzeros
 
 MAX_STATES = 1_000_000  # default cap on explored (net state, spec state) pairs
+CHUNK_BYTES = 32 * 2**20  # the batched step of the BFS handles at most about this many bytes of states at once
 TOL = 1e-9  # every inequality of the interval proof must hold with this much room (float64 rounding)
 _EPS_FLOOR = 1e-300  # smallest eps searched (log((1 - eps) / eps) stays finite)
 
@@ -105,22 +107,30 @@ class _Machine:
     def __init__(self, net: Net, acts: Sequence[Activation]) -> None:
         f64 = torch.float64
         self.n_inputs = net.n_inputs
-        self.W = [torch.tensor(L.W, dtype=f64) for L in net.layers]
-        self.U = [torch.tensor(L.U, dtype=f64) for L in net.layers]
+        # A sparse matrix (the compiler's one-hot nets) stays sparse: products go through scipy.
+        self.W = [L.W.scipy() if isinstance(L.W, Sparse) else torch.tensor(L.W, dtype=f64) for L in net.layers]
+        self.U = [L.U.scipy() if isinstance(L.U, Sparse) else torch.tensor(L.U, dtype=f64) for L in net.layers]
         self.b = [torch.tensor(L.b, dtype=f64) for L in net.layers]
         self.acts = list(acts)
         self.sizes = [L.size for L in net.layers]
         self.recurrent = [L.is_recurrent for L in net.layers]
         self.h0 = torch.tensor([v for L in net.layers if L.is_recurrent for v in L.h0], dtype=f64)  # (D,)
 
+    @staticmethod
+    def _product(z: Tensor, inputs: Tensor, M: Any) -> Tensor:
+        """z + inputs @ M^T, (B, H)."""
+        if isinstance(M, Tensor):
+            return torch.addmm(z, inputs, M.t())
+        return z + torch.from_numpy(np.ascontiguousarray((M @ inputs.numpy().T).T))
+
     def step(self, s: Tensor, x: Tensor) -> tuple[Tensor, Tensor, list[Tensor]]:
         """s (B, D) recurrent state, x (B, I) -> (new recurrent state (B, D), y (B, n_out), z per layer)."""
         inputs, rec, zs, offset = x, [], [], 0
         for W, U, b, act, H, recurrent in zip(self.W, self.U, self.b, self.acts, self.sizes, self.recurrent,
                                               strict=True):
-            z = torch.addmm(b, inputs, U.t())  # (B, H)
+            z = self._product(b.expand(inputs.shape[0], -1), inputs, U)  # (B, H)
             if recurrent:
-                z = torch.addmm(z, s[:, offset:offset + H], W.t())
+                z = self._product(z, s[:, offset:offset + H], W)
                 offset += H
             out = act(z)
             if recurrent:
@@ -138,58 +148,244 @@ class _Exploration:
     configurations: int
 
 
+def _keys(rows: np.ndarray, spec_states: list[int]) -> list[tuple[bytes, int]]:
+    """Exact dictionary keys of (net state, spec state): binary states packed 8 units to a byte, others raw."""
+    binary = ((rows == 0) | (rows == 1)).all(axis=1)
+    packed = np.packbits(rows > 0.5, axis=1)
+    return [((b"b" + packed[k].tobytes()) if binary[k] else (b"f" + rows[k].tobytes()), spec_states[k])
+            for k in range(len(rows))]
+
+
 def _explore(machine: _Machine, spec: Automaton | None, alphabet: Sequence[str], max_states: int,
              stop_at_mismatch: bool, track_margin: bool) -> _Exploration:
-    """BFS over (net state, spec state); spec None explores the net alone (margins only)."""
+    """BFS over (net state, spec state); spec None explores the net alone (margins only).
+
+    Only the frontier's states are kept as vectors, in chunks of at most CHUNK_BYTES; visited pairs are kept
+    as packed keys, so a net of n units costs about n / 8 bytes per pair.
+    """
     A = len(alphabet)
     X = torch.tensor([[int(c) for c in a] for a in alphabet], dtype=torch.float64)  # (A, I)
     delta = torch.tensor(spec.delta if spec else [[0] * A])  # (Q, A)
     accept = torch.tensor([float(q in spec.accept) for q in range(len(spec.states))] if spec else [0.0])  # (Q,)
     start = spec.start if spec else 0
 
-    states = [machine.h0.numpy()]  # recurrent state of every visited pair
+    h0 = machine.h0.numpy()
+    D = len(h0)
     spec_state, parent, via = [start], [-1], [-1]
-    index = {(states[0].tobytes(), start): 0}
-    frontier = [0]
+    index = {_keys(h0[None, :], [start])[0]: 0}
+    frontier, rows_of = [0], {0: h0}  # rows_of: the state vector of every frontier pair
     margin: Tensor | None = None
     configurations, mismatch = 0, None
+    chunk = max(1, CHUNK_BYTES // (8 * A * max(1, D + sum(machine.sizes))))  # frontier pairs per batched step
     while frontier:
-        F = len(frontier)
-        s = torch.from_numpy(np.stack([states[i] for i in frontier])).repeat_interleave(A, dim=0)  # (F*A, D)
-        x = X.repeat(F, 1)  # (F*A, I)
-        s_next, y, zs = machine.step(s, x)
-        configurations += F * A
-        if track_margin:
-            level = torch.cat(zs, dim=1).abs().amin(dim=0)  # (units,)
-            margin = level if margin is None else torch.minimum(margin, level)
-        q = torch.tensor([spec_state[i] for i in frontier]).repeat_interleave(A)  # (F*A,)
-        a = torch.arange(A).repeat(F)  # (F*A,)
-        q_next = delta[q, a]
-        if spec is not None and mismatch is None:
-            bad = (y[:, 0] != accept[q_next]).nonzero()
-            if len(bad):
-                k = int(bad[0])
-                mismatch = _path(parent, via, frontier[k // A]) + [k % A]
-                if stop_at_mismatch:
-                    break
-        rows, q_list = s_next.numpy(), q_next.tolist()
-        new_frontier = []
-        for k in range(F * A):
-            key = (rows[k].tobytes(), q_list[k])
-            if key not in index:
-                if len(states) >= max_states:
-                    raise ValueError(
-                        f"more than {max_states} reachable (net state, spec state) pairs; the net may not be a "
-                        f"finite machine of manageable size (raise max_states to explore further)"
-                    )
-                index[key] = len(states)
-                new_frontier.append(len(states))
-                states.append(rows[k].copy())
-                spec_state.append(q_list[k])
-                parent.append(frontier[k // A])
-                via.append(k % A)
-        frontier = new_frontier
-    return _Exploration(len(states), mismatch, margin, configurations)
+        new_frontier: list[int] = []
+        new_rows: dict[int, np.ndarray] = {}
+        for c0 in range(0, len(frontier), chunk):
+            part = frontier[c0:c0 + chunk]
+            F = len(part)
+            s = torch.from_numpy(np.stack([rows_of[i] for i in part])).repeat_interleave(A, dim=0)  # (F*A, D)
+            x = X.repeat(F, 1)  # (F*A, I)
+            s_next, y, zs = machine.step(s, x)
+            configurations += F * A
+            if track_margin:
+                level = torch.cat(zs, dim=1).abs().amin(dim=0)  # (units,)
+                margin = level if margin is None else torch.minimum(margin, level)
+            q = torch.tensor([spec_state[i] for i in part]).repeat_interleave(A)  # (F*A,)
+            a = torch.arange(A).repeat(F)  # (F*A,)
+            q_next = delta[q, a]
+            if spec is not None and mismatch is None:
+                bad = (y[:, 0] != accept[q_next]).nonzero()
+                if len(bad):
+                    k = int(bad[0])
+                    mismatch = _path(parent, via, part[k // A]) + [k % A]
+                    if stop_at_mismatch:
+                        return _Exploration(len(spec_state), mismatch, margin, configurations)
+            rows, q_list = s_next.numpy(), q_next.tolist()
+            for k, key in enumerate(_keys(rows, q_list)):
+                if key not in index:
+                    if len(spec_state) >= max_states:
+                        raise ValueError(
+                            f"more than {max_states} reachable (net state, spec state) pairs; the net may not be a "
+                            f"finite machine of manageable size (raise max_states to explore further)"
+                        )
+                    i = len(spec_state)
+                    index[key] = i
+                    new_frontier.append(i)
+                    new_rows[i] = rows[k].copy()
+                    spec_state.append(q_list[k])
+                    parent.append(part[k // A])
+                    via.append(k % A)
+        frontier, rows_of = new_frontier, new_rows
+    return _Exploration(len(spec_state), mismatch, margin, configurations)
+
+
+class _SparseMachine:
+    """_Machine for nets with sparse matrices (the compiler's one-hot nets): states are scipy CSR rows.
+
+    A layer's pre-activation is split as z = C[p] + delta: C[p] = b + U x~ over the "small" inputs x~ (the input
+    bits and small dense layers), which take few distinct values p per batch, and delta = W s + U over the big
+    sparse layers, which has a few nonzeros per row. A unit outside delta's support has z = C[p]_i, so the
+    (B, H) pre-activation is never materialised: a step over B configurations costs O(B x nonzeros per row).
+    """
+
+    SMALL = 64  # dense layers up to this size count as small inputs
+
+    def __init__(self, net: Net, acts: Sequence[Activation]) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.n_inputs = net.n_inputs
+        self.acts = list(acts)
+        self.sizes = [L.size for L in net.layers]
+        self.recurrent = [L.is_recurrent for L in net.layers]
+        self.b = [np.asarray(L.b, dtype=np.float64) for L in net.layers]
+        self.W = [L.W.scipy() if isinstance(L.W, Sparse) else csr_matrix(np.asarray(L.W, dtype=np.float64))
+                  for L in net.layers]
+        small_cols = list(range(net.n_inputs))  # columns of [x; s_0; s_1; ...] that are small inputs
+        offset = net.n_inputs
+        self.small: list[np.ndarray] = []
+        self.U_small: list[np.ndarray] = []
+        self.U_big: list[Any] = []
+        for L in net.layers:
+            U = L.U.scipy() if isinstance(L.U, Sparse) else csr_matrix(np.asarray(L.U, dtype=np.float64))
+            cols = np.asarray(small_cols, dtype=np.int64)
+            mask = np.ones(U.shape[1], dtype=bool)
+            mask[cols] = False
+            self.small.append(cols)
+            self.U_small.append(U[:, cols].toarray())  # (H, small)
+            self.U_big.append(U[:, np.nonzero(mask)[0]].tocsr())  # (H, big)
+            if not L.is_sparse and L.size <= self.SMALL:
+                small_cols.extend(range(offset, offset + L.size))
+            offset += L.size
+        h0 = np.asarray([v for L in net.layers if L.is_recurrent for v in L.h0], dtype=np.float64)
+        self.h0 = csr_matrix(h0[None, :]) if len(h0) else csr_matrix((1, 0))
+
+    def step(self, s: Any, x: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray]:
+        """s (B, D) CSR, x (B, I) -> (new state (B, D) CSR, y (B, n_out) dense, min |z| per unit (units,))."""
+        from scipy.sparse import csr_matrix, hstack
+
+        B = x.shape[0]
+        inputs, rec, margins, offset = csr_matrix(x), [], [], 0
+        out: Any = None
+        for k, (W, b, act, H, recurrent) in enumerate(zip(self.W, self.b, self.acts, self.sizes, self.recurrent,
+                                                          strict=True)):
+            small = self.small[k]
+            big = np.setdiff1d(np.arange(inputs.shape[1]), small, assume_unique=True)
+            patterns, pattern = np.unique(inputs[:, small].toarray(), axis=0, return_inverse=True)
+            pattern = pattern.reshape(-1)
+            C = b + patterns @ self.U_small[k].T  # (P, H): z of a unit that no sparse input reaches
+            delta = (inputs[:, big] @ self.U_big[k].T).tocsr()  # (B, H)
+            if recurrent:
+                delta = (delta + s[:, offset:offset + H] @ W.T).tocsr()
+                offset += H
+            delta.sum_duplicates()
+            rows = np.repeat(np.arange(B), np.diff(delta.indptr))
+            z_on = C[pattern[rows], delta.indices] + delta.data  # z where delta has an entry
+            o_on = act(torch.from_numpy(z_on)).numpy()
+            rest = act(torch.from_numpy(C)).numpy()  # (P, H) output off delta's support
+            # min |z| per unit: over delta's support, and |C[p]_i| wherever a row of pattern p lacks unit i
+            m = np.full(H, np.inf)
+            np.minimum.at(m, delta.indices, np.abs(z_on))
+            counts = np.bincount(pattern, minlength=len(patterns))  # rows per pattern
+            covered = np.zeros((len(patterns), H), dtype=np.int64)
+            np.add.at(covered, (pattern[rows], delta.indices), 1)
+            open_ = covered < counts[:, None]  # (P, H) some row of pattern p does not reach unit i
+            m = np.minimum(m, np.where(open_, np.abs(C), np.inf).min(axis=0))
+            margins.append(m)
+            o = csr_matrix((o_on, (rows, delta.indices)), shape=(B, H))
+            if (rest != 0).any():  # units that are on without sparse input: fill them where delta is absent
+                fill = rest[pattern]  # (B, H); only reached by nets whose off state is not 0
+                fill[rows, delta.indices] = 0.0
+                o = (o + csr_matrix(fill)).tocsr()
+            o.eliminate_zeros()
+            out = o
+            if recurrent:
+                rec.append(o)
+            inputs = hstack([inputs, o], format="csr")
+        state = hstack(rec, format="csr") if rec else csr_matrix((B, 0))
+        return state, out.toarray(), np.concatenate(margins)
+
+
+def _row_key(M: Any, k: int) -> bytes:
+    """An exact key of row k of a CSR matrix with canonical (sorted, no zeros) entries."""
+    lo, hi = M.indptr[k], M.indptr[k + 1]
+    return M.indices[lo:hi].astype(np.int64).tobytes() + b"|" + M.data[lo:hi].tobytes()
+
+
+def _explore_sparse(machine: _SparseMachine, spec: Automaton | None, alphabet: Sequence[str], max_states: int,
+                    stop_at_mismatch: bool, track_margin: bool) -> _Exploration:
+    """_explore for sparse nets: the same BFS (same order, same shortest counterexample, same margins)."""
+    from scipy.sparse import csr_matrix
+
+    A = len(alphabet)
+    X = np.asarray([[int(c) for c in a] for a in alphabet], dtype=np.float64)  # (A, I)
+    delta = np.asarray(spec.delta if spec else [[0] * A])  # (Q, A)
+    accept = np.asarray([float(q in spec.accept) for q in range(len(spec.states))] if spec else [0.0])  # (Q,)
+    start = spec.start if spec else 0
+    h0 = machine.h0
+    h0.sort_indices()
+    h0.eliminate_zeros()
+    spec_state, parent, via = [start], [-1], [-1]
+    index = {(_row_key(h0, 0), start): 0}
+    D = h0.shape[1]
+    frontier, rows_of = [0], {0: (h0.indices.astype(np.int64), h0.data.copy())}  # a row as (columns, values)
+    margin: np.ndarray | None = None
+    configurations, mismatch = 0, None
+    chunk = 4096
+    while frontier:
+        new_frontier: list[int] = []
+        new_rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for c0 in range(0, len(frontier), chunk):
+            part = frontier[c0:c0 + chunk]
+            F = len(part)
+            cols = [rows_of[i][0] for i in part for _ in range(A)]
+            indptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])])
+            S = csr_matrix((np.concatenate([rows_of[i][1] for i in part for _ in range(A)]), np.concatenate(cols),
+                            indptr), shape=(F * A, D))  # (F*A, D): each frontier state once per symbol
+            x = np.tile(X, (F, 1))  # (F*A, I)
+            s_next, y, m = machine.step(S, x)
+            configurations += F * A
+            if track_margin:
+                margin = m if margin is None else np.minimum(margin, m)
+            q = np.repeat(np.asarray([spec_state[i] for i in part]), A)  # (F*A,)
+            a = np.tile(np.arange(A), F)
+            q_next = delta[q, a]
+            if spec is not None and mismatch is None:
+                bad = np.nonzero(y[:, 0] != accept[q_next])[0]
+                if len(bad):
+                    k = int(bad[0])
+                    mismatch = _path(parent, via, part[k // A]) + [k % A]
+                    if stop_at_mismatch:
+                        return _Exploration(len(spec_state), mismatch, None, configurations)
+            s_next.sort_indices()
+            q_list = q_next.tolist()
+            for k in range(F * A):
+                key = (_row_key(s_next, k), q_list[k])
+                if key not in index:
+                    if len(spec_state) >= max_states:
+                        raise ValueError(
+                            f"more than {max_states} reachable (net state, spec state) pairs; the net may not be a "
+                            f"finite machine of manageable size (raise max_states to explore further)"
+                        )
+                    i = len(spec_state)
+                    index[key] = i
+                    new_frontier.append(i)
+                    lo, hi = s_next.indptr[k], s_next.indptr[k + 1]
+                    new_rows[i] = (s_next.indices[lo:hi].astype(np.int64), s_next.data[lo:hi].copy())
+                    spec_state.append(q_list[k])
+                    parent.append(part[k // A])
+                    via.append(k % A)
+        frontier, rows_of = new_frontier, new_rows
+    return _Exploration(len(spec_state), mismatch,
+                        torch.from_numpy(margin) if margin is not None else None, configurations)
+
+
+def _explore_net(net: Net, acts: Sequence[Activation], spec: Automaton | None, alphabet: Sequence[str],
+                 max_states: int, stop_at_mismatch: bool, track_margin: bool) -> _Exploration:
+    """The BFS on dense tensors, or on sparse rows when the net has sparse matrices."""
+    if any(L.is_sparse for L in net.layers):
+        return _explore_sparse(_SparseMachine(net, acts), spec, alphabet, max_states, stop_at_mismatch,
+                               track_margin)
+    return _explore(_Machine(net, acts), spec, alphabet, max_states, stop_at_mismatch, track_margin)
 
 
 def _path(parent: list[int], via: list[int], i: int) -> list[int]:
@@ -240,8 +436,8 @@ def prove(net: Net, spec: Automaton | None = None, max_states: int = MAX_STATES)
     if any(L.act.kind == "sigmoid" for L in net.layers):
         return _prove_sigmoid(net, _check(net, spec), max_states)
     spec = _check(net, spec)
-    found = _explore(_Machine(net, [L.act for L in net.layers]), spec, spec.alphabet, max_states,
-                     stop_at_mismatch=True, track_margin=False)
+    found = _explore_net(net, [L.act for L in net.layers], spec, spec.alphabet, max_states,
+                         stop_at_mismatch=True, track_margin=False)
     if found.mismatch is None:
         return Proof(True, found.states_explored, None,
                      f"all {found.states_explored} reachable (net state, spec state) pairs agree on every symbol")
@@ -266,12 +462,23 @@ def _interval_numbers(net: Net, spec: Automaton | None, max_states: int) -> tupl
     twin = _twin(net)
     alphabet = spec.alphabet if spec else ["".join(str((k >> (net.n_inputs - 1 - j)) & 1)
                                                     for j in range(net.n_inputs)) for k in range(2**net.n_inputs)]
-    found = _explore(_Machine(twin, [L.act for L in twin.layers]), spec, alphabet, max_states,
-                     stop_at_mismatch=False, track_margin=True)
+    found = _explore_net(twin, [L.act for L in twin.layers], spec, alphabet, max_states,
+                         stop_at_mismatch=False, track_margin=True)
     assert found.margin is not None
-    units, gain, sens, read = [], [], [], []
+    units: list[str] = []
+    gain: list[float] = []
+    sens: list[float] = []
+    read: list[bool] = []
     n_in, offset = net.n_inputs, 0
     for k, L in enumerate(net.layers):
+        if L.is_sparse or any(M.is_sparse for M in net.layers[k + 1:]):
+            s_i, r_i = _sparse_sensitivity(net, k, offset)
+            units.extend(f"{L.name}[{i}]" for i in range(L.size))
+            gain.extend([L.act.gain] * L.size)
+            sens.extend(s_i)
+            read.extend(r_i)
+            offset += L.size
+            continue
         W, U = np.abs(np.array(L.W)), np.abs(np.array(L.U))  # (H, H), (H, I_l)
         later = [np.abs(np.array(M.U))[:, n_in + offset:n_in + offset + L.size] for M in net.layers[k + 1:]]
         for i in range(L.size):
@@ -284,6 +491,29 @@ def _interval_numbers(net: Net, spec: Automaton | None, max_states: int) -> tupl
     margins = Margins(tuple(units), tuple(gain), tuple(found.margin.tolist()), tuple(sens), tuple(read), dev,
                       found.configurations)
     return margins, found
+
+
+def _sparse_sensitivity(net: Net, k: int, offset: int) -> tuple[list[float], list[bool]]:
+    """L_i and whether unit i is read, for layer k of a net with sparse matrices (the same sums as the dense
+    path, entry by entry in row order)."""
+    L, n_in = net.layers[k], net.n_inputs
+    sens = [0.0] * L.size
+    read = [False] * L.size
+    for M, cols in ((L.W, None), (L.U, n_in)):
+        rows: dict[int, list[float]] = {}
+        for i, j, v in nonzeros(M):
+            if cols is None or j >= cols:
+                rows.setdefault(i, []).append(abs(v))
+            if cols is None:
+                read[j] = True
+        for i, vs in rows.items():
+            sens[i] += float(np.sum(np.asarray(vs)))
+    for later in net.layers[k + 1:]:
+        lo = n_in + offset
+        for _, j, _v in nonzeros(later.U):
+            if lo <= j < lo + L.size:
+                read[j - lo] = True
+    return sens, read
 
 
 def interval_margins(net: Net, spec: Automaton | None = None, max_states: int = MAX_STATES) -> Margins:

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnlab.core import TANH, Recurrent
+from rnnlab.errors import NonFiniteError
 from rnnlab.generation.data import Corpus, Vocab, random_windows
 from rnnlab.generation.schedules import Strategy
 
@@ -371,10 +372,14 @@ def train(model: RNNLM, batches: Batches, evaluate: Callable[[RNNLM], float], co
         x, y = batches(g)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
             loss = train_step_loss(model, x, y, eps, config.feed, g)
+        if not math.isfinite(loss.item()):
+            raise NonFiniteError("loss", step + 1, loss.item())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         # Clipping by norm keeps the direction; it tames the rare exploding step at a high learning rate.
-        nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+        norm = float(nn.utils.clip_grad_norm_(model.parameters(), config.clip))
+        if not math.isfinite(norm):  # the analogue of error_if_nonfinite, with the step in the message
+            raise NonFiniteError("gradient norm", step + 1, norm)
         opt.step()
         chooser.after_step(time.perf_counter() - t_step, time.perf_counter() - start)
         step += 1

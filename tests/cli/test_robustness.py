@@ -1,0 +1,188 @@
+"""Every bad input of the robustness issue, each as a test: exit 2 with one line naming the option or file,
+exit 1 with the step for a run that goes non-finite, and the files where the user asked for them."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from rnnlab.cli.main import main
+from rnnlab.exact.sheet import get_net
+
+
+def one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], *names: str) -> str:
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    assert rc == 2, (rc, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rnnlab: error:"), err
+    assert "Traceback" not in err and not out
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["gradients", "--w-norm", "nan"], ["--w-norm", "nan"]),
+    (["gradients", "--w-norm", "inf"], ["--w-norm", "inf"]),
+    (["gradients", "--w-norm", "0"], ["--w-norm", "(0, inf)"]),
+    (["bound", "--T", "1000000000"], ["--T", "1000000000"]),
+    (["gradients", "--T", "1000000000"], ["--T", "1000000000"]),
+    (["train", "adding", "--T", "1000000000"], ["--T"]),
+    (["lm", "--hidden", "0"], ["--hidden", "0"]),
+    (["lm", "--batch", "0"], ["--batch"]),
+    (["lm", "--seq-len", "0"], ["--seq-len"]),
+    (["lm", "--time-budget", "nan"], ["--time-budget", "nan"]),
+    (["lm", "--time-budget", "-1"], ["--time-budget"]),
+    (["train", "adding", "--lr", "inf"], ["--lr", "inf"]),
+    (["train", "adding", "--lr", "0"], ["--lr"]),
+    (["train", "adding", "--w-norm", "nan"], ["--w-norm"]),
+    (["train", "adding", "--w-norm", "inf"], ["--w-norm"]),
+    (["train", "adding", "--seeds", "0,0"], ["--seeds", "twice"]),
+    (["train", "adding", "--seeds", "3-1"], ["--seeds"]),
+    (["train", "adding", "--seeds", "-1"], ["--seeds"]),
+    (["exposure", "--seeds", "1,2,1"], ["--seeds", "twice"]),
+    (["experiment", "skip", "--seeds", "0,0"], ["--seeds"]),
+    (["schedule", "linear", "--eps-min", "1.5"], ["--eps-min", "[0, 1]"]),
+    (["schedule", "linear", "--k", "nan"], ["--k"]),
+    (["run", "all-ones", "--input", "0121"], ["--input"]),
+    (["run", "all-ones", "--input", ""], ["--input"]),
+    (["run", "all-ones", "--input", "1", "--h0", "nan"], ["--h0"]),
+    (["run", "no-such-net", "--input", "1"], ["no-such-net"]),
+    (["embeddings", "--vocab-sizes", "0"], ["--vocab-sizes"]),
+    (["lm", "--temperature", "inf"], ["--temperature"]),
+    (["lm", "--dropout", "1"], ["--dropout"]),
+])
+def test_bad_values_are_refused_in_one_line(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                            names: list[str]) -> None:
+    one_line_exit_2(capsys, argv, *names)
+
+
+def test_seed_ranges_expand(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["train", "temporal_order", "--cell", "gru", "--T", "6", "--steps", "2", "--hidden", "3",
+               "--seeds", "0,2-3", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and [r["seed"] for r in out["runs"]] == [0, 2, 3]
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["gradients", "--T", "5000000", "--hidden", "2000"], ["--T", "--hidden", "--max-memory"]),
+    (["train", "adding", "--hidden", "1000000"], ["--hidden", "--max-memory"]),
+    (["lm", "--hidden", "1000000"], ["--hidden", "--max-memory"]),
+    (["bound", "--T", "100000", "--trials", "1000000"], ["--trials", "--max-memory"]),
+    (["gradients", "--T", "100000", "--max-memory", "1M"], ["1 MB", "--max-memory"]),
+    (["embeddings", "--vocab-sizes", "1000000", "--dim", "100000"], ["--dim"]),
+    (["compile", str(Path(__file__).parents[2] / "examples" / "specs" / "parity.json"), "--max-memory", "1M"],
+     ["number of states", "--max-memory"]),
+])
+def test_runs_too_large_for_memory_are_refused_before_work(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                          names: list[str]) -> None:
+    line = one_line_exit_2(capsys, argv, *names)
+    assert "needs about" in line and "limit" in line
+
+
+def test_max_memory_raises_the_limit_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gradients", "--T", "20", "--hidden", "3", "--max-memory", "1G", "--json"]) == 0
+    capsys.readouterr()
+    one_line_exit_2(capsys, ["gradients", "--max-memory", "lots"], "--max-memory")
+
+
+def _net_file(tmp_path: Path, field: str, value: float) -> Path:
+    d = get_net("all-ones").to_dict()
+    d["layers"][0][field][0] = [value] if field in ("W", "U") else value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(d))  # Python writes NaN / Infinity, which json.loads reads back
+    return path
+
+
+@pytest.mark.parametrize("field, value", [("W", math.nan), ("U", math.inf), ("b", -math.inf), ("h0", math.nan)])
+@pytest.mark.parametrize("command", [["run", "{net}", "--input", "11"], ["verify", "{net}"]])
+def test_net_files_with_non_finite_numbers_are_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                       field: str, value: float, command: list[str]) -> None:
+    path = _net_file(tmp_path, field, value)
+    line = one_line_exit_2(capsys, [c.format(net=path) for c in command], str(path), field)
+    assert "finite" in line
+
+
+def test_corrupt_and_missing_files_name_themselves(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "x.json"
+    bad.write_text("{not json")
+    one_line_exit_2(capsys, ["run", str(bad), "--input", "1"], str(bad))
+    one_line_exit_2(capsys, ["compile", str(bad)], str(bad))
+    one_line_exit_2(capsys, ["verify", str(tmp_path / "missing.json")], "missing.json")
+
+
+def test_valid_keys_list_is_the_parsers_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from rnnlab.exact.automaton import VALID_KEYS
+
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"alphabet": ["0", "1"], "states": ["a"], "start": "a", "accept": [],
+                                "transitions": {"a": {"0": "a", "1": "a"}}, "colour": "red"}))
+    line = one_line_exit_2(capsys, ["compile", str(spec)], "colour")
+    for key in VALID_KEYS:  # every key the parser accepts is listed, including name, description, outputs
+        assert key in line
+    ok = json.loads(spec.read_text())
+    del ok["colour"]
+    for key in ("name", "description"):
+        spec.write_text(json.dumps({**ok, key: "x"}))
+        assert main(["compile", str(spec), "--json"]) == 0
+        capsys.readouterr()
+
+
+@pytest.mark.parametrize("command, default_name", [(["gradients", "--T", "5", "--hidden", "3"], "gradients.png"),
+                                                   (["bound", "--trials", "2", "--T", "4", "--hidden", "3"],
+                                                    "bound.png")])
+def test_plot_into_a_folder_writes_inside_it(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                             command: list[str], default_name: str) -> None:
+    folder = tmp_path / "figs"
+    folder.mkdir()
+    assert main([*command, "--plot", str(folder), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["plot"] == str(folder / default_name) and (folder / default_name).stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figs"]  # nothing beside the folder
+
+
+def test_training_stops_at_the_first_non_finite_step(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["train", "adding", "--cell", "tanh", "--lr", "1e30", "--optimizer", "sgd", "--steps", "20", "--T", "5",
+            "--hidden", "4"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "step 2" in err[0] and "not finite" in err[0]
+    # experiment B's semantics on request: the non-finite steps are skipped and counted, the run finishes
+    assert main([*argv, "--nonfinite", "skip", "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert run["nonfinite_skipped"] > 0 and run["steps_run"] == 20
+
+
+def test_lm_stops_at_the_first_non_finite_step(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["lm", "--time-budget", "0", "--steps", "5", "--hidden", "8", "--batch", "2", "--seq-len", "8",
+            "--eval-windows", "2", "--lr", "1e30", "--sample-len", "3", "--threads", "1"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "training stopped at step" in err[0]
+
+
+def test_lm_default_prompt_comes_from_the_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = tmp_path / "digits.txt"
+    data.write_text("0123456789\n" * 400)  # no letter of ROMEO: in it
+    argv = ["lm", "--data", str(data), "--time-budget", "0", "--steps", "2", "--hidden", "8", "--batch", "2",
+            "--seq-len", "8", "--eval-windows", "2", "--sample-len", "4", "--threads", "1", "--json"]
+    assert main(argv) == 0
+    sample = json.loads(capsys.readouterr().out)["sample"]
+    assert set(sample) <= set("0123456789\n") and len(sample) >= 5
+    line = one_line_exit_2(capsys, [*argv, "--prompt", "ROMEO:"], "--prompt")
+    assert "'R'" in line or "R" in line
+
+
+@pytest.mark.slow
+def test_compile_a_ten_thousand_state_dfa(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from rnnlab.exact.automaton import random_dfa
+
+    spec = tmp_path / "big.json"
+    spec.write_text(json.dumps(random_dfa(10_000, ["0", "1"], 0).to_dict()))
+    assert main(["compile", str(spec), "--out", str(tmp_path / "net.json"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["holds"] and out["states"] == 10_000
+    assert main(["verify", str(tmp_path / "net.json"), "--max-len", "0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["holds"]

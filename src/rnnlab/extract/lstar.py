@@ -39,8 +39,8 @@ __all__ = ["ExtractConfig", "ExtractResult", "STATUSES", "extract", "dfa_outputs
 class ExtractConfig:
     time_limit: float = 60.0  # seconds for learning and proving together
     seed: int = 0  # seeds the random test inputs
-    random_words: int = 2000  # random test inputs per equivalence query
-    random_max_len: int = 100  # their lengths are uniform in 1..this
+    random_words: int = 1000  # random test inputs per equivalence query (each prefix tested too)
+    random_max_len: int = 100  # their length
     threads: int = 1  # torch threads (tiny batches run fastest on one)
 
 
@@ -165,7 +165,7 @@ class _ProvingOracle(Oracle):
         self.A = len(m.alphabet)
         self.N = exhaustive_len(self.A)
         self.rng = np.random.default_rng([config.seed, 2])
-        self.exhaustive = [all_words(self.A, n) for n in range(1, self.N + 1)]
+        self.exhaustive = [all_words(self.A, self.N)]  # its prefixes are every shorter input
         self.rounds = 0
         self.certificate: Certificate | None = None
         self.wrong: list[int] | None = None
@@ -173,8 +173,8 @@ class _ProvingOracle(Oracle):
         self.timed_out = False
 
     def _random(self, n: int, max_len: int) -> list[np.ndarray]:
-        lengths = self.rng.integers(1, max_len + 1, size=n)
-        return [self.rng.integers(0, self.A, size=(int((lengths == L).sum()), L)) for L in np.unique(lengths)]
+        """n random inputs of length max_len; each prefix is tested too, so every length 1..max_len is."""
+        return [self.rng.integers(0, self.A, size=(n, max_len))]
 
     def _test(self, dfa: Automaton, groups: list[np.ndarray]) -> list[int] | None:
         found = [w for g in groups if (w := _first_disagreement(self.m, dfa, g)) is not None]
@@ -205,7 +205,7 @@ class _ProvingOracle(Oracle):
 
     def _points(self, dfa: Automaton) -> dict[int, np.ndarray]:
         """Visited net states labelled with the DFA state, from the exhaustive and some random inputs."""
-        groups = self.exhaustive[-4:] + self._random(200, 3 * self.N)
+        groups = self.exhaustive + self._random(200, 3 * self.N)
         pts: dict[int, list[np.ndarray]] = {}
         for g in groups:
             _, S = self.m.run(g, keep_states=True)

@@ -134,7 +134,9 @@ class Machine:
         return torch.cat(out, dim=1)
 
     def logit(self, S: torch.Tensor) -> torch.Tensor:
-        return S @ torch.from_numpy(self.v).to(S.dtype) + torch.tensor(self.c, dtype=S.dtype)
+        if isinstance(self.net, LearnedNet):
+            return self.net.logit(S)
+        return S[:, -1] + self.c  # y - 1/2
 
     def initial(self, batch: int) -> torch.Tensor:
         return torch.from_numpy(self.h0).to(self.dtype).expand(batch, -1).clone()

@@ -87,6 +87,17 @@ class LearnedNet:
             raise ValueError(f"readout v must have {H} values (the last hidden layer's size)")
         if self.spec is not None and list(self.spec.alphabet) != list(self.alphabet):
             raise ValueError(f"net alphabet {list(self.alphabet)} differs from its spec's {list(self.spec.alphabet)}")
+        object.__setattr__(self, "_tensors", self._make_tensors())
+
+    def _make_tensors(self) -> dict[str, Any]:
+        """The weights as float32 tensors, made once (a one-hot x selects a column: x @ U.T = U.T[a])."""
+        A = len(self.alphabet)
+        if self.cell == "elman":
+            return {"layers": [(_t(L.U)[:, :A].T.contiguous(), _t(L.U)[:, A:].T.contiguous(), _t(L.W).T.contiguous(),
+                                _t(L.b), L.act) for L in self.layers]}
+        w = {k: torch.from_numpy(v) for k, v in self.weights.items()}
+        return {"W_ih_T": w["W_ih"].T.contiguous(), "W_hh_T": w["W_hh"].T.contiguous(), "b_ih": w["b_ih"],
+                "b_hh": w["b_hh"], "v": torch.from_numpy(self.v), "c": torch.tensor(self.c, dtype=torch.float32)}
 
     @property
     def hidden(self) -> int:
@@ -106,23 +117,22 @@ class LearnedNet:
 
     def step(self, S: Tensor, a: Tensor) -> Tensor:
         """One step of a batch in float32: S (B, D) state vectors, a (B,) symbol indices -> (B, D)."""
-        A = len(self.alphabet)
-        x = torch.nn.functional.one_hot(a, A).to(torch.float32)  # (B, A)
+        T: dict[str, Any] = self._tensors  # type: ignore[attr-defined]
         if self.cell == "elman":
-            inputs, out, k = x, [], 0
-            for L in self.layers:
-                s = S[:, k:k + L.size]
-                k += L.size
-                z = inputs @ _t(L.U).T + s @ _t(L.W).T + _t(L.b)
-                s_new = L.act(z)
+            earlier, out, k = S[:, :0], [], 0
+            for Ux_T, Ue_T, W_T, b, act in T["layers"]:
+                H = W_T.shape[0]
+                s = S[:, k:k + H]
+                k += H
+                z = Ux_T[a] + earlier @ Ue_T + s @ W_T + b  # (B, H)
+                s_new = act(z)
                 out.append(s_new)
-                inputs = torch.cat([inputs, s_new], dim=1)
-            return torch.cat(out, dim=1)
-        w = {k: torch.from_numpy(v) for k, v in self.weights.items()}
+                earlier = torch.cat([earlier, s_new], dim=1)
+            return torch.cat(out, dim=1) if len(out) > 1 else out[0]
         H = self.hidden
         h = S[:, :H]
-        gi = x @ w["W_ih"].T + w["b_ih"]  # (B, G H)
-        gh = h @ w["W_hh"].T + w["b_hh"]  # (B, G H)
+        gi = T["W_ih_T"][a] + T["b_ih"]  # (B, G H)
+        gh = h @ T["W_hh_T"] + T["b_hh"]  # (B, G H)
         if self.cell == "gru":
             r = torch.sigmoid(gi[:, :H] + gh[:, :H])
             z = torch.sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
@@ -141,7 +151,7 @@ class LearnedNet:
             h = S[:, S.shape[1] - self.hidden:]
         else:
             h = S[:, :self.hidden]
-        return h @ torch.from_numpy(self.v) + torch.tensor(self.c, dtype=torch.float32)
+        return h @ torch.from_numpy(self.v) + self.c
 
     def logits(self, words: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
         """The readout after every prefix: words (B, T) symbol indices -> (B, T) float32 logits."""

@@ -12,7 +12,9 @@ interval rules of `bounds` (real arithmetic and float32 execution alike). Coveri
 cutting the image along the faces of the boxes it meets, up to `depth` cuts.
 
 The search (`search`) starts from boxes around the states the net visits (leader clustering, per DFA state)
-and grows a box to the hull of any image it must contain, with a little widening so that the growth stops
+and grows the nearest box of the right state to the hull of any image it must contain (or, when every box
+of that state is farther than the clustering radius, makes the image a box of its own), with a little
+widening so that the growth stops
 (abstract interpretation's Kleene iteration; for RNNs cf. Jacoby, Barrett, Katz 2020, who infer invariants
 to prove properties). `check` re-verifies a certificate with nothing from the search.
 """
@@ -188,7 +190,7 @@ def search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: 
 
 
 def _grow(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], radius: float, cap: int, deadline: float,
-          max_steps: int) -> Certificate | Failure:
+          max_steps: int, max_regions: int = 400) -> Certificate | Failure:
     A = len(dfa.alphabet)
     boxes: list[list[np.ndarray]] = []  # [lo, hi] per region, grown in place
     state: list[int] = []
@@ -216,6 +218,11 @@ def _grow(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], radius: flo
             return float((np.maximum(bhi, hi) - np.minimum(blo, lo) - (bhi - blo)).sum())
 
         k = min(ks, key=growth)
+        if growth(k) > radius and len(boxes) < max_regions:  # far from every region of q: a region of its own
+            boxes.append([lo.copy(), hi.copy()])
+            state.append(q)
+            of_state[q].append(len(boxes) - 1)
+            return len(boxes) - 1
         blo, bhi = boxes[k]
         nlo, nhi = np.minimum(blo, lo), np.maximum(bhi, hi)
         # widening: overshoot every grown face by a tenth of its growth (and a hair), so the chain ends

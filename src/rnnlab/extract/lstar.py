@@ -272,7 +272,9 @@ def _extract(net: Net | LearnedNet, config: ExtractConfig, target: Automaton | N
     else:
         status = "unknown"
         reason = oracle.reason or "out of time before a proof"
-    implements, net_wrong, extra = None, None, {}
+    implements: bool | None = None
+    net_wrong: list[int] | None = None
+    extra: dict[str, Any] = {}
     if target is not None:
         implements, net_wrong, extra = _against(m, dfa, cert is not None, target, oracle)
     return ExtractResult(status, dfa, cert, oracle.wrong if status == "counterexample" else None, oracle.N,

@@ -4,6 +4,8 @@ Training is per prefix: the loss is binary cross-entropy on the readout after ev
 languages (Tomita 1 and 2 accept almost no random string) are made learnable by sampling half of each batch
 as walks that stay inside the DFA's live states (those from which an accepting state is reachable), with a
 random symbol now and then so that near misses appear; the classes are balanced by weighting the positives.
+Gaussian noise on the state during training (`noise`) makes the net robust to small perturbations of its
+state, so its states gather in small regions that `rnnlab extract` can prove closed.
 String lengths grow from `start_len` to `max_len` during training. Training stops when every prefix of a
 held-out set of strings up to twice `max_len` is classified right, or at `steps`.
 """
@@ -46,6 +48,7 @@ class LearnConfig:
     eval_strings: int = 1000  # held-out strings, lengths uniform in 1 .. 2 max_len
     polish_steps: int = 200  # steps trained on after the first perfect evaluation (wider margins)
     threads: int = 1  # torch threads while training: tiny matrices run fastest on one
+    noise: float = 0.3  # std of Gaussian noise added to the state after every training step (0: none)
 
 
 @dataclass(frozen=True)
@@ -132,17 +135,35 @@ class _Classifier(nn.Module):
         super().__init__()
         self.cell_name = cell
         self.rnn: nn.Module
+        self.H = H
         if cell in ("sigmoid", "tanh"):
             self.rnn = Recurrent(A, H, Activation(cell), batch_first=True)
         elif cell == "gru":
-            self.rnn = nn.GRU(A, H, batch_first=True)
+            self.rnn = nn.GRUCell(A, H)
         else:
-            self.rnn = nn.LSTM(A, H, batch_first=True)
+            self.rnn = nn.LSTMCell(A, H)
         self.readout = nn.Linear(H, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(x)  # (B, T, H), zero initial state
-        return self.readout(out).squeeze(-1)  # (B, T)
+    def forward(self, x: torch.Tensor, noise: float = 0.0) -> torch.Tensor:
+        """x (B, T, A) -> logits (B, T), from a zero state. Noise on the state teaches the net to pull
+        perturbed states back to its attractors, which keeps its state regions small (and provable)."""
+        B, T, _ = x.shape
+        h = x.new_zeros(B, self.H)
+        c = x.new_zeros(B, self.H)
+        out = []
+        for t in range(T):
+            if isinstance(self.rnn, Recurrent):
+                h = self.rnn.step(x[:, t], h)
+            elif isinstance(self.rnn, nn.GRUCell):
+                h = self.rnn(x[:, t], h)
+            else:
+                h, c = self.rnn(x[:, t], (h, c))
+                if noise:
+                    c = c + noise * torch.randn_like(c)
+            if noise:
+                h = h + noise * torch.randn_like(h)
+            out.append(h)
+        return self.readout(torch.stack(out, dim=1)).squeeze(-1)  # (B, T)
 
     def export(self, name: str, spec: Automaton, meta: dict[str, Any]) -> LearnedNet:
         p = {k: v.detach().to(torch.float32).numpy().copy() for k, v in self.rnn.named_parameters()}
@@ -154,8 +175,7 @@ class _Classifier(nn.Module):
             layer = Layer("h", tuple(map(tuple, p["W"].tolist())), tuple(map(tuple, p["U"].tolist())),
                           tuple(p["b"].tolist()), Activation(self.cell_name), (0.0,) * H)
             return LearnedNet(name, "elman", spec.alphabet, (layer,), {}, empty, empty, v, c, spec, meta)
-        weights = {"W_ih": p["weight_ih_l0"], "W_hh": p["weight_hh_l0"], "b_ih": p["bias_ih_l0"],
-                   "b_hh": p["bias_hh_l0"]}
+        weights = {"W_ih": p["weight_ih"], "W_hh": p["weight_hh"], "b_ih": p["bias_ih"], "b_hh": p["bias_hh"]}
         zeros = np.zeros(H, dtype=np.float32)
         return LearnedNet(name, self.cell_name, spec.alphabet, (), weights, zeros,
                           zeros.copy() if self.cell_name == "lstm" else empty, v, c, spec, meta)
@@ -195,7 +215,7 @@ def _learn(spec: Automaton, config: LearnConfig, name: str, progress: Callable[[
         x = nn.functional.one_hot(torch.from_numpy(words), A).to(torch.float32)  # (B, T, A)
         pos = float(y.sum())
         weight = torch.where(y > 0, (y.numel() - pos) / max(pos, 1.0), 1.0).clamp(0.05, 20.0)
-        loss = nn.functional.binary_cross_entropy_with_logits(model(x), y, weight=weight)
+        loss = nn.functional.binary_cross_entropy_with_logits(model(x, config.noise), y, weight=weight)
         opt.zero_grad()
         loss.backward()
         opt.step()

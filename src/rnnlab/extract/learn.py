@@ -4,10 +4,11 @@ Training is per prefix: the loss is binary cross-entropy on the readout after ev
 languages (Tomita 1 and 2 accept almost no random string) are made learnable by sampling half of each batch
 as walks that stay inside the DFA's live states (those from which an accepting state is reachable), with a
 random symbol now and then so that near misses appear; the classes are balanced by weighting the positives.
-Gaussian noise on the state during training (`noise`) makes the net robust to small perturbations of its
+Gaussian noise on the state while polishing a perfect net (`noise`) makes the net robust to small perturbations of its
 state, so its states gather in small regions that `rnnlab extract` can prove closed.
 String lengths grow from `start_len` to `max_len` during training. Training stops when every prefix of a
-held-out set of strings up to twice `max_len` is classified right, or at `steps`.
+held-out set of strings up to twice `max_len` is classified right after a final `polish_steps` with noise,
+or at `steps`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class LearnConfig:
     cell: str = "tanh"  # one of CELL_CHOICES (sigmoid and tanh are elman cells)
     hidden: int = 8  # H, hidden units
     seed: int = 0  # seeds the weights, the training strings and the held-out strings
-    steps: int = 4000  # budget: at most this many Adam steps
+    steps: int = 3000  # budget: at most this many Adam steps
     batch: int = 64  # strings per step
     lr: float = 0.02  # Adam learning rate
     start_len: int = 4  # string length at the first step
@@ -46,9 +47,9 @@ class LearnConfig:
     walk_noise: float = 0.1  # probability of a uniformly random symbol during a live walk
     eval_every: int = 100  # steps between held-out evaluations
     eval_strings: int = 1000  # held-out strings, lengths uniform in 1 .. 2 max_len
-    polish_steps: int = 200  # steps trained on after the first perfect evaluation (wider margins)
+    polish_steps: int = 300  # steps trained with state noise after a perfect evaluation; then stop if still perfect
     threads: int = 1  # torch threads while training: tiny matrices run fastest on one
-    noise: float = 0.3  # std of Gaussian noise added to the state after every training step (0: none)
+    noise: float = 0.1  # std of Gaussian noise added to the state at every time step while polishing (0: none)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,9 @@ class _Classifier(nn.Module):
     def forward(self, x: torch.Tensor, noise: float = 0.0) -> torch.Tensor:
         """x (B, T, A) -> logits (B, T), from a zero state. Noise on the state teaches the net to pull
         perturbed states back to its attractors, which keeps its state regions small (and provable)."""
+        if isinstance(self.rnn, Recurrent) and not noise:
+            out_seq, _ = self.rnn(x)  # the fused recurrence, (B, T, H)
+            return self.readout(out_seq).squeeze(-1)
         B, T, _ = x.shape
         h = x.new_zeros(B, self.H)
         c = x.new_zeros(B, self.H)
@@ -206,8 +210,8 @@ def _learn(spec: Automaton, config: LearnConfig, name: str, progress: Callable[[
     groups = held_out(spec, config.eval_strings, 2 * config.max_len, config.seed)
     meta: dict[str, Any] = {"trained": {"cell": config.cell, "hidden": config.hidden, "seed": config.seed}}
     history: list[tuple[int, float]] = []
-    acc, polish_left, step = 0.0, -1, 0
-    while step < config.steps and polish_left != 0:
+    acc, polish_left, step, done = 0.0, -1, 0, False
+    while step < config.steps and not done:
         grow = min(1.0, step / max(config.grow_steps, 1))
         L = int(round(config.start_len + grow * (config.max_len - config.start_len)))
         words = sample_words(spec, config.batch, L, rng, config.walk_fraction, config.walk_noise)
@@ -215,7 +219,8 @@ def _learn(spec: Automaton, config: LearnConfig, name: str, progress: Callable[[
         x = nn.functional.one_hot(torch.from_numpy(words), A).to(torch.float32)  # (B, T, A)
         pos = float(y.sum())
         weight = torch.where(y > 0, (y.numel() - pos) / max(pos, 1.0), 1.0).clamp(0.05, 20.0)
-        loss = nn.functional.binary_cross_entropy_with_logits(model(x, config.noise), y, weight=weight)
+        noise = config.noise if polish_left > 0 else 0.0  # state noise only while polishing a perfect net
+        loss = nn.functional.binary_cross_entropy_with_logits(model(x, noise), y, weight=weight)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -225,7 +230,10 @@ def _learn(spec: Automaton, config: LearnConfig, name: str, progress: Callable[[
         if step % config.eval_every == 0 or step == config.steps or polish_left == 0:
             acc, _ = accuracy_by_band(model.export(name, spec, meta), spec, groups, config.max_len)
             history.append((step, acc))
-            if acc == 1.0 and polish_left < 0 and step >= config.grow_steps:
+            if polish_left == 0:  # polishing ended: done if still perfect, else train on without noise
+                done = acc == 1.0
+                polish_left = -1
+            elif acc == 1.0 and polish_left < 0 and step >= config.grow_steps:
                 polish_left = config.polish_steps
         if progress is not None:
             progress(step, acc)

@@ -12,7 +12,7 @@ from rnnlab.extract.machine import Machine
 
 
 def _machines() -> list[tuple[str, Machine]]:
-    out = [(c, Machine(learn(TOMITA["tomita3"], LearnConfig(cell=c, hidden=5, steps=30, eval_every=30, seed=2)).net))
+    out = [(c, Machine(learn(TOMITA["tomita3"], LearnConfig(cell=c, hidden=5, steps=10, eval_every=10, seed=2)).net))
            for c in ("sigmoid", "tanh", "gru", "lstm")]
     out.append(("compiled", Machine(compile_dfa(TOMITA["tomita4"], "sigmoid"))))
     return out

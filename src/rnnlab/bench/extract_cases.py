@@ -64,7 +64,10 @@ def _contradicted(net: object, dfa: object, seed: int) -> bool:
     return bool((got != want).any())
 
 
-def extract_tomita(time_limit: float = 60.0) -> Result:
+def tomita_rows(nets: tuple[tuple[str, str], ...] = NETS, seed: int = 0, hidden: int = 8,
+                time_limit: float = 60.0) -> list[dict[str, Any]]:
+    """One row per (language, cell): rnnlab's outcome and time beside AALpy's (module docstring). Trained nets
+    are cached, so a long table can be built over several runs."""
     import torch
 
     from rnnlab.extract.languages import TOMITA
@@ -77,19 +80,24 @@ def extract_tomita(time_limit: float = 60.0) -> Result:
     rows: list[dict[str, Any]] = []
     try:
         for lang, cell in NETS:
-            path = _cache() / f"{lang}-{cell}-h8-s0.json"
+            path = _cache() / f"{lang}-{cell}-h{hidden}-s{seed}.json"
             if path.exists():
                 net = LearnedNet.load(path)
             else:
-                net = learn(TOMITA[lang], LearnConfig(cell=cell), name=f"{lang}-{cell}").net
+                net = learn(TOMITA[lang], LearnConfig(cell=cell, hidden=hidden, seed=seed), name=f"{lang}-{cell}").net
                 net.save(path)
             r = extract(net, ExtractConfig(time_limit=time_limit), TOMITA[lang])
-            base, base_s = _aalpy_baseline(net, 0)
+            base, base_s = _aalpy_baseline(net, seed)
             rows.append({"net": f"{lang}/{cell}", "status": r.status, "decided": r.implements is not None,
                          "s": r.seconds, "ours_contradicted": r.status == "certified" and _contradicted(net, r.dfa, 0),
                          "aalpy_contradicted": _contradicted(net, base, 0), "aalpy_s": base_s})
     finally:
         torch.set_num_threads(threads)
+    return rows
+
+
+def extract_tomita(time_limit: float = 60.0) -> Result:
+    rows = tomita_rows(NETS, time_limit=time_limit)
     n = len(rows)
     decided = sum(r["decided"] for r in rows) / n
     certified = sum(r["status"] == "certified" for r in rows) / n

@@ -145,7 +145,7 @@ def extract_cmd(net_name: str, against: str | None, out: str | None, cert_out: s
                    "dfa": r.dfa.to_dict(), "out": out})
         return 0 if ok else 1
     click.echo(f"{net_name}: {r.status}: a {len(r.dfa.states)}-state DFA in {r.seconds:.1f} s "
-               f"({r.rounds} equivalence queries, {r.queries} membership queries)")
+               f"({r.rounds} equivalence queries; {r.queries} membership queries beyond one batched run)")
     if r.certificate is not None:
         click.echo(f"  proved for inputs of every length by {len(r.certificate.regions)} regions; "
                    f"certificate: {cert_path}")

@@ -15,6 +15,7 @@ Intervals are pairs (lo, hi) of float64 arrays, lo <= hi elementwise.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 U = 2.0**-24  # float32 unit roundoff
 SAFETY = 4.0  # every error bound is multiplied by this
@@ -64,7 +65,7 @@ def act(kind: str, lo: np.ndarray, hi: np.ndarray, gain: float = 1.0, threshold:
         if gain != 1.0:
             lo, hi = lo * gain, hi * gain
             lo, hi = _widen(lo, hi, SAFETY * U * np.maximum(np.abs(lo), np.abs(hi)) + TINY)
-        flo, fhi = 1.0 / (1.0 + np.exp(-lo)), 1.0 / (1.0 + np.exp(-hi))
+        flo, fhi = expit(lo), expit(hi)  # no overflow for large |z|
     elif kind == "tanh":
         flo, fhi = np.tanh(lo), np.tanh(hi)
     else:

@@ -1,0 +1,118 @@
+"""`rnnlab bench --only extract`: trained Tomita nets, extracted and proved, beside AALpy's usual recipe.
+
+For each net: rnnlab's outcome (certified / counterexample / unknown), whether "does the net implement its
+language?" was decided (implements, or an input where the net is wrong, checked by running it), and its time;
+beside it AALpy's L* with its random-walk equivalence oracle (5,000 steps, reset probability 0.09), timed, and
+whether its DFA is contradicted by the net on random inputs. Trained nets are cached (RNNLAB_CACHE_DIR or the
+user cache dir, under extract-nets/), so a second run measures extraction only.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+
+from rnnlab.bench.case import Case, Result
+
+NETS = (("tomita1", "tanh"), ("tomita2", "tanh"), ("tomita4", "tanh"), ("tomita5", "tanh"),
+        ("tomita1", "sigmoid"), ("tomita4", "sigmoid"))
+TEST_WORDS, TEST_LEN = 1000, 1000  # random inputs (every prefix tested) that try to contradict a DFA
+
+
+def _cache() -> Path:
+    override = os.environ.get("RNNLAB_CACHE_DIR")
+    path = (Path(override) if override else Path(platformdirs.user_cache_dir("rnnlab"))) / "extract-nets"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _aalpy_baseline(net: object, seed: int) -> tuple[object, float]:
+    """AALpy's L* with a random-walk equivalence oracle, the net answering one symbol at a time."""
+    import random
+
+    from aalpy.base import SUL
+    from aalpy.learning_algs import run_Lstar
+    from aalpy.oracles import RandomWalkEqOracle
+
+    from rnnlab.extract.lstar import _NetSUL, _to_automaton
+    from rnnlab.extract.machine import Machine
+
+    m = Machine(net)  # type: ignore[arg-type]
+    sul: SUL = _NetSUL(m)
+    random.seed(seed)
+    t0 = time.perf_counter()
+    oracle = RandomWalkEqOracle(list(m.alphabet), sul, num_steps=5000, reset_after_cex=True, reset_prob=0.09)
+    hyp = run_Lstar(list(m.alphabet), sul, oracle, "dfa", print_level=0)
+    return _to_automaton(hyp, m.alphabet), time.perf_counter() - t0
+
+
+def _contradicted(net: object, dfa: object, seed: int) -> bool:
+    from rnnlab.extract.lstar import dfa_outputs
+    from rnnlab.extract.machine import Machine
+
+    m = Machine(net)  # type: ignore[arg-type]
+    rng = np.random.default_rng([seed, 5])
+    words = rng.integers(0, len(m.alphabet), size=(TEST_WORDS, TEST_LEN))
+    got, _ = m.run(words)
+    want, _ = dfa_outputs(dfa, words)  # type: ignore[arg-type]
+    return bool((got != want).any())
+
+
+def tomita_rows(nets: tuple[tuple[str, str], ...] = NETS, seed: int = 0, hidden: int = 8,
+                time_limit: float = 60.0) -> list[dict[str, Any]]:
+    """One row per (language, cell): rnnlab's outcome and time beside AALpy's (module docstring). Trained nets
+    are cached, so a long table can be built over several runs."""
+    import torch
+
+    from rnnlab.extract.languages import TOMITA
+    from rnnlab.extract.learn import LearnConfig, learn
+    from rnnlab.extract.lstar import ExtractConfig, extract
+    from rnnlab.extract.model import LearnedNet
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rows: list[dict[str, Any]] = []
+    try:
+        for lang, cell in NETS:
+            path = _cache() / f"{lang}-{cell}-h{hidden}-s{seed}.json"
+            if path.exists():
+                net = LearnedNet.load(path)
+            else:
+                net = learn(TOMITA[lang], LearnConfig(cell=cell, hidden=hidden, seed=seed), name=f"{lang}-{cell}").net
+                net.save(path)
+            r = extract(net, ExtractConfig(time_limit=time_limit), TOMITA[lang])
+            base, base_s = _aalpy_baseline(net, seed)
+            rows.append({"net": f"{lang}/{cell}", "status": r.status, "decided": r.implements is not None,
+                         "s": r.seconds, "ours_contradicted": r.status == "certified" and _contradicted(net, r.dfa, 0),
+                         "aalpy_contradicted": _contradicted(net, base, 0), "aalpy_s": base_s})
+    finally:
+        torch.set_num_threads(threads)
+    return rows
+
+
+def extract_tomita(time_limit: float = 60.0) -> Result:
+    rows = tomita_rows(NETS, time_limit=time_limit)
+    n = len(rows)
+    decided = sum(r["decided"] for r in rows) / n
+    certified = sum(r["status"] == "certified" for r in rows) / n
+    times = [float(r["s"]) for r in rows if r["decided"]]
+    med = statistics.median(times) if times else float("nan")
+    aalpy = sum(bool(r["aalpy_contradicted"]) for r in rows) / n
+    wrong = sum(bool(r["ours_contradicted"]) for r in rows)
+    detail = (f"{n} trained nets (hidden 8, seed 0): decided {decided:.0%}, certified {certified:.0%}, median decided "
+              f"time {med:.1f} s; certified DFAs contradicted by {TEST_WORDS} random inputs of length {TEST_LEN}: "
+              f"{wrong}; AALpy L* + random-walk oracle: DFA contradicted for {aalpy:.0%} of nets, median "
+              f"{statistics.median(float(r['aalpy_s']) for r in rows):.2f} s. Per net: "
+              + "; ".join(f"{r['net']} {r['status']} {float(r['s']):.1f} s (AALpy "
+                          f"{'contradicted' if r['aalpy_contradicted'] else 'not contradicted'})" for r in rows))
+    return Result("extract", decided, "fraction decided", None, None,
+                  "decided >= 0.9, certified DFAs never contradicted", detail, decided >= 0.9 and wrong == 0)
+
+
+CASES: list[Case] = [Case("extract", extract_tomita, "trained Tomita nets: decided / certified, beside AALpy's recipe")]

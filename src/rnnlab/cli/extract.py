@@ -1,0 +1,169 @@
+"""Commands for automata from trained networks (SPEC S11): learn, extract."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rnnlab.cli.common import emit_json
+from rnnlab.exact.automaton import Automaton, load_json
+from rnnlab.exact.net import Net
+from rnnlab.exact.sheet import get_net
+from rnnlab.extract.certify import check
+from rnnlab.extract.languages import BUILTIN, load_language
+from rnnlab.extract.learn import CELL_CHOICES, LearnConfig, learn
+from rnnlab.extract.lstar import ExtractConfig, extract
+from rnnlab.extract.machine import Machine
+from rnnlab.extract.model import LearnedNet, load_any
+from rnnlab.files import write_atomic
+
+
+def _word(alphabet: tuple[str, ...], word: list[int] | None) -> str | None:
+    if word is None:
+        return None
+    sep = "" if all(len(s) == 1 for s in alphabet) else " "
+    return sep.join(alphabet[a] for a in word)
+
+
+def _load(name_or_path: str) -> Net | LearnedNet:
+    return load_any(name_or_path) if name_or_path.endswith(".json") else get_net(name_or_path)
+
+
+@click.command("learn")
+@click.argument("lang", metavar="LANG")
+@click.option("--cell", type=click.Choice(CELL_CHOICES), default="tanh", show_default=True, help="Recurrent cell.")
+@click.option("--hidden", type=click.IntRange(1, 512), default=LearnConfig.hidden, show_default=True,
+              help="Hidden units.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and strings.")
+@click.option("--steps", type=click.IntRange(1), default=LearnConfig.steps, show_default=True,
+              help="Budget: most Adam steps.")
+@click.option("--max-len", type=click.IntRange(2, 1000), default=LearnConfig.max_len, show_default=True,
+              help="Training string length reached; held-out strings go to twice this.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the net (rnnlab-net/2).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (accuracy by length band).")
+def learn_cmd(lang: str, cell: str, hidden: int, seed: int, steps: int, max_len: int, out: str,
+              as_json: bool) -> int:
+    """Train a net to accept/reject every prefix of the strings of LANG (a spec file or a built-in language).
+
+    Built-ins: tomita1 .. tomita7, all-ones, equality. Exit 1 when the budget ends before every held-out
+    prefix is classified right.
+
+    \b
+    Examples:
+      rnnlab learn tomita4 --cell tanh --out t4.json
+      rnnlab learn examples/specs/divisible-by-3.json --cell gru --hidden 8 --seed 1 --out d3.json
+    """
+    spec = load_language(lang)
+    config = LearnConfig(cell=cell, hidden=hidden, seed=seed, steps=steps, max_len=max_len,
+                         grow_steps=min(LearnConfig.grow_steps, steps))
+    name = Path(lang).stem if lang.endswith(".json") else lang
+    with Progress(TextColumn("learn"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+                  TextColumn("held-out {task.fields[acc]:.4f}"), TimeElapsedColumn(),
+                  console=_stderr(), transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("learn", total=steps, acc=0.0)
+        result = learn(spec, config, name=f"{name}-{cell}{hidden}-s{seed}",
+                       progress=lambda s, a: bar.update(task, completed=s, acc=a))
+    result.net.save(out)
+    if as_json:
+        emit_json({"language": lang, "cell": cell, "hidden": hidden, "seed": seed, "steps": result.steps,
+                   "perfect": result.perfect, "accuracy": result.accuracy, "bands": result.bands,
+                   "max_len": max_len, "out": out})
+    else:
+        bands = ", ".join(f"lengths {k}: {v:.4f}" for k, v in result.bands.items())
+        verdict = "every held-out prefix right" if result.perfect else "budget ended before 100%"
+        click.echo(f"{result.net.name}: {result.steps} steps, held-out accuracy {result.accuracy:.4f} ({bands}); "
+                   f"{verdict}; wrote {out}")
+    return 0 if result.perfect else 1
+
+
+def _stderr() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _spec(text: str) -> Automaton:
+    return BUILTIN[text] if text in BUILTIN else Automaton.load(text)
+
+
+@click.command("extract")
+@click.argument("net_name", metavar="NET")
+@click.option("--against", metavar="SPEC", help="A spec file or built-in language: does the net implement it?")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the extracted DFA here (S9 spec format).")
+@click.option("--certificate", "cert_out", type=click.Path(dir_okay=False),
+              help="Where to write the certificate when certified [default: NET with .cert.json].")
+@click.option("--time-limit", type=click.FloatRange(0.1), default=60.0, show_default=True, help="Seconds.")
+@click.option("--check", "cert_in", type=click.Path(dir_okay=False), help="Only re-verify this certificate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random test inputs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def extract_cmd(net_name: str, against: str | None, out: str | None, cert_out: str | None, time_limit: float,
+                cert_in: str | None, seed: int, as_json: bool) -> int:
+    """Extract a DFA from NET by L* and try to prove the net equals it for inputs of every length.
+
+    Outcome: certified (exit 0), counterexample or unknown (exit 1). With --against, exit 0 only when the
+    net is certified to implement SPEC; otherwise the shortest input found on which the net is wrong.
+
+    \b
+    Examples:
+      rnnlab learn tomita2 --out t2.json && rnnlab extract t2.json --against tomita2 --out t2-dfa.json
+      rnnlab extract t2.json --check t2.cert.json
+      rnnlab compile examples/specs/parity.json --activation sigmoid --out p.json && rnnlab extract p.json
+    """
+    net = _load(net_name)
+    if cert_in is not None:
+        data = load_json(cert_in, "certificate", lambda d: d)
+        holds, why = check(Machine(net), data, net.to_dict())
+        if as_json:
+            emit_json({"certificate": cert_in, "holds": holds, "reason": why})
+        else:
+            click.echo(f"{cert_in}: {'holds' if holds else 'REJECTED'}: {why}")
+        return 0 if holds else 1
+    target = _spec(against) if against is not None else None
+    r = extract(net, ExtractConfig(time_limit=time_limit, seed=seed), target)
+    alphabet = r.dfa.alphabet
+    cert_path = None
+    if r.certificate is not None:
+        cert_path = cert_out or str(Path(net_name).with_suffix(".cert.json")) if net_name.endswith(".json") \
+            else cert_out or f"{net_name}.cert.json"
+        write_atomic(cert_path, json.dumps(r.certificate.to_dict(net.to_dict())) + "\n")
+    if out is not None:
+        write_atomic(out, json.dumps({"name": f"extracted from {net_name}", **r.dfa.to_dict()}, indent=1) + "\n")
+    ok = r.status == "certified" and (target is None or r.implements is True)
+    if as_json:
+        emit_json({"net": net_name, "status": r.status, "states": len(r.dfa.states),
+                   "implements": r.implements if target is not None else None,
+                   "wrong_input": _word(alphabet, r.net_wrong_input if target is not None else r.wrong_input),
+                   "dfa_counterexample": _word(alphabet, r.wrong_input),
+                   "agrees_up_to": r.agrees_up_to, "certificate": cert_path,
+                   "regions": len(r.certificate.regions) if r.certificate else None,
+                   "seconds": r.seconds, "rounds": r.rounds, "queries": r.queries, "reason": r.reason,
+                   "dfa": r.dfa.to_dict(), "out": out})
+        return 0 if ok else 1
+    click.echo(f"{net_name}: {r.status}: a {len(r.dfa.states)}-state DFA in {r.seconds:.1f} s "
+               f"({r.rounds} equivalence queries; {r.queries} membership queries beyond one batched run)")
+    if r.certificate is not None:
+        click.echo(f"  proved for inputs of every length by {len(r.certificate.regions)} regions; "
+                   f"certificate: {cert_path}")
+    elif r.status == "counterexample":
+        click.echo(f"  the net and the DFA differ on input {_word(alphabet, r.wrong_input)!r}")
+    else:
+        click.echo(f"  no proof ({r.reason}); every input up to length {r.agrees_up_to} agrees")
+    if target is not None:
+        if r.implements:
+            click.echo(f"  implements {against}: yes (exact comparison of the certified DFA)")
+        elif r.net_wrong_input is not None:
+            click.echo(f"  implements {against}: no, wrong on input {_word(alphabet, r.net_wrong_input)!r} "
+                       "(checked by running the net)")
+        else:
+            click.echo(f"  implements {against}: undecided")
+    if out is not None:
+        click.echo(f"  DFA written to {out}")
+    return 0 if ok else 1
+
+
+COMMANDS = [learn_cmd, extract_cmd]

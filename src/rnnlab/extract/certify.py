@@ -1,0 +1,258 @@
+"""The all-length proof: regions of state space, closed under the net, on the right side of the readout.
+
+A certificate for a net and a DFA is a list of boxes (regions), each labelled with a DFA state, such that
+
+  1. for every symbol a, the net's step from h0 lies in a box of state delta(start, a);
+  2. for every box B of state q and symbol a, the image of B lies in the union of the boxes of delta(q, a);
+  3. every box of an accepting state has readout logit > 0 throughout, every other box < 0.
+
+By induction on t the net's state after any non-empty input w lies in a box of the DFA state reached by w,
+so the net's output is the DFA's for inputs of every length. Images and readouts are computed by the sound
+interval rules of `bounds` (real arithmetic and float32 execution alike). Covering by a union is checked by
+cutting the image along the faces of the boxes it meets, up to `depth` cuts.
+
+The search (`search`) starts from boxes around the states the net visits (leader clustering, per DFA state)
+and grows the nearest box of the right state to the hull of any image it must contain (or, when every box
+of that state is farther than the clustering radius, makes the image a box of its own), with a little
+widening so that the growth stops
+(abstract interpretation's Kleene iteration; for RNNs cf. Jacoby, Barrett, Katz 2020, who infer invariants
+to prove properties). `check` re-verifies a certificate with nothing from the search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rnnlab.exact.automaton import Automaton
+from rnnlab.extract import bounds as bd
+from rnnlab.extract.machine import Machine
+
+FORMAT = "rnnlab-certificate/1"
+DEPTH = 12  # cuts allowed when checking that an image lies in a union of boxes
+
+__all__ = ["Certificate", "Failure", "check", "covered", "search"]
+
+
+@dataclass(frozen=True)
+class Region:
+    state: int  # DFA state index
+    lo: np.ndarray  # (D,) lower corner
+    hi: np.ndarray  # (D,) upper corner
+
+
+@dataclass(frozen=True)
+class Certificate:
+    dfa: Automaton  # the DFA proved equal to the net on every non-empty input
+    regions: tuple[Region, ...]  # the boxes
+    depth: int = DEPTH  # cuts the cover check may use
+
+    def to_dict(self, net_dict: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "net_sha256": net_digest(net_dict),
+            "net": net_dict,
+            "dfa": self.dfa.to_dict(),
+            "rounding": bd.rounding_model(),
+            "depth": self.depth,
+            "regions": [{"state": self.dfa.states[r.state], "lo": r.lo.tolist(), "hi": r.hi.tolist()}
+                        for r in self.regions],
+        }
+
+
+@dataclass(frozen=True)
+class Failure:
+    state: int  # DFA state whose box could not be closed or kept on its side of the readout
+    reason: str  # one line: which condition failed
+
+
+def net_digest(net_dict: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(net_dict, sort_keys=True).encode()).hexdigest()
+
+
+def _inside(lo: np.ndarray, hi: np.ndarray, blo: np.ndarray, bhi: np.ndarray) -> bool:
+    return bool((blo <= lo).all() and (hi <= bhi).all())
+
+
+def covered(lo: np.ndarray, hi: np.ndarray, boxes: list[tuple[np.ndarray, np.ndarray]], depth: int) -> bool:
+    """[lo, hi] lies in the union of boxes: inside one, or cut along a face of a box it meets and both parts
+    covered (at most `depth` cuts deep)."""
+    meets = []
+    for blo, bhi in boxes:
+        if _inside(lo, hi, blo, bhi):
+            return True
+        if (blo <= hi).all() and (lo <= bhi).all():
+            meets.append((blo, bhi))
+    if not meets or depth == 0:
+        return False
+    blo, bhi = meets[0]
+    j = int(np.argmax(np.maximum(blo - lo, 0) + np.maximum(hi - bhi, 0)))
+    cut = blo[j] if blo[j] > lo[j] else bhi[j]
+    left_hi, right_lo = hi.copy(), lo.copy()
+    left_hi[j] = cut
+    right_lo[j] = cut
+    return covered(lo, left_hi, meets, depth - 1) and covered(right_lo, hi, meets, depth - 1)
+
+
+def _readout_ok(m: Machine, lo: np.ndarray, hi: np.ndarray, accepting: bool) -> bool:
+    zlo, zhi = m.box_logit(lo, hi)
+    return bool(zlo[0] > 0) if accepting else bool(zhi[0] < 0)
+
+
+def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int) -> str | None:
+    """None if the regions prove dfa (module docstring), else the first failed condition in words."""
+    if list(dfa.alphabet) != list(m.alphabet):
+        return f"the DFA's alphabet {list(dfa.alphabet)} is not the net's {list(m.alphabet)}"
+    by_state: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for r in regions:
+        if r.lo.shape != (m.D,) or r.hi.shape != (m.D,) or not (r.lo <= r.hi).all():
+            return f"a region of state {dfa.states[r.state]} is not a box in the net's {m.D}-dim state space"
+        by_state.setdefault(r.state, []).append((r.lo, r.hi))
+    for a in range(len(dfa.alphabet)):
+        q = dfa.delta[dfa.start][a]
+        lo, hi = m.box_step(m.h0, m.h0, a)
+        if not covered(lo, hi, by_state.get(q, []), depth):
+            return f"the step from h0 on {dfa.alphabet[a]!r} leaves the regions of state {dfa.states[q]}"
+    for k, r in enumerate(regions):
+        if not _readout_ok(m, r.lo, r.hi, r.state in dfa.accept):
+            side = "> 0" if r.state in dfa.accept else "< 0"
+            return f"region {k} (state {dfa.states[r.state]}): the readout is not {side} throughout"
+        for a in range(len(dfa.alphabet)):
+            q = dfa.delta[r.state][a]
+            lo, hi = m.box_step(r.lo, r.hi, a)
+            if not covered(lo, hi, by_state.get(q, []), depth):
+                return (f"region {k} (state {dfa.states[r.state]}) on {dfa.alphabet[a]!r}: the image leaves the "
+                        f"regions of state {dfa.states[q]}")
+    return None
+
+
+def check(m: Machine, data: Any, net_dict: dict[str, Any]) -> tuple[bool, str]:
+    """Re-verify a certificate file's content against the net: (holds, one line saying why or why not)."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError(f"not a certificate: expected an object with \"format\": \"{FORMAT}\"")
+    try:
+        if data["net_sha256"] != net_digest(net_dict) or net_digest(data["net"]) != data["net_sha256"]:
+            return False, "the certificate is for another net (its net digest differs)"
+        if data["rounding"] != bd.rounding_model():
+            return False, f"the certificate's rounding model {data['rounding']} is not this version's"
+        dfa = Automaton.from_dict(data["dfa"])
+        index = {q: i for i, q in enumerate(dfa.states)}
+        regions = [Region(index[r["state"]], np.array(r["lo"], dtype=np.float64), np.array(r["hi"], dtype=np.float64))
+                   for r in data["regions"]]
+        depth = int(data["depth"])
+    except (KeyError, TypeError) as e:
+        raise ValueError(f"malformed certificate: missing or wrong-typed field {e}") from None
+    if not 0 <= depth <= 64:
+        return False, f"cover depth {depth} is out of range 0..64"
+    why = _verify(m, dfa, regions, depth)
+    if why is not None:
+        return False, why
+    return True, f"{len(regions)} regions prove the {len(dfa.states)}-state DFA for inputs of every length"
+
+
+def _clusters(points: np.ndarray, radius: float, cap: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Leader clustering in the max norm: each point joins the first leader within radius, else leads."""
+    leaders: list[np.ndarray] = []
+    members: list[list[np.ndarray]] = []
+    for p in np.unique(points, axis=0):
+        for k, c in enumerate(leaders):
+            if np.abs(p - c).max() <= radius:
+                members[k].append(p)
+                break
+        else:
+            if len(leaders) >= cap:
+                k = int(np.argmin([np.abs(p - c).max() for c in leaders]))
+                members[k].append(p)
+            else:
+                leaders.append(p)
+                members.append([p])
+    return [(np.min(ms, axis=0), np.max(ms, axis=0)) for ms in members]
+
+
+def search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: float,
+           radii: tuple[float, ...] = (0.25, 0.08, 0.02), cap: int = 48, max_steps: int = 20000
+           ) -> Certificate | Failure:
+    """Try to prove dfa for the net from visited states points[q] (n_q, D) (module docstring)."""
+    failure = Failure(dfa.start, "no state was visited")
+    for radius in radii:
+        out = _grow(m, dfa, points, radius, cap, deadline, max_steps)
+        if isinstance(out, Certificate):
+            return out
+        failure = out
+        if time.monotonic() > deadline:
+            break
+    return failure
+
+
+def _grow(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], radius: float, cap: int, deadline: float,
+          max_steps: int, max_regions: int = 400) -> Certificate | Failure:
+    A = len(dfa.alphabet)
+    boxes: list[list[np.ndarray]] = []  # [lo, hi] per region, grown in place
+    state: list[int] = []
+    for q, P in points.items():
+        for lo, hi in _clusters(P, radius, cap):
+            boxes.append([lo.copy(), hi.copy()])
+            state.append(q)
+    of_state: dict[int, list[int]] = {}
+    for k, q in enumerate(state):
+        of_state.setdefault(q, []).append(k)
+
+    def place(lo: np.ndarray, hi: np.ndarray, q: int) -> int | None:
+        """Make the regions of q cover [lo, hi]; the index of a grown (or new) region, None if none changed."""
+        ks = of_state.get(q, [])
+        if covered(lo, hi, [(boxes[k][0], boxes[k][1]) for k in ks], DEPTH):
+            return None
+        if not ks:
+            boxes.append([lo.copy(), hi.copy()])
+            state.append(q)
+            of_state[q] = [len(boxes) - 1]
+            return len(boxes) - 1
+
+        def growth(k: int) -> float:
+            blo, bhi = boxes[k]
+            return float((np.maximum(bhi, hi) - np.minimum(blo, lo) - (bhi - blo)).sum())
+
+        k = min(ks, key=growth)
+        if growth(k) > radius and len(boxes) < max_regions:  # far from every region of q: a region of its own
+            boxes.append([lo.copy(), hi.copy()])
+            state.append(q)
+            of_state[q].append(len(boxes) - 1)
+            return len(boxes) - 1
+        blo, bhi = boxes[k]
+        nlo, nhi = np.minimum(blo, lo), np.maximum(bhi, hi)
+        # widening: overshoot every grown face by a tenth of its growth (and a hair), so the chain ends
+        nlo = np.where(nlo < blo, nlo - 0.1 * (blo - nlo) - 1e-7, nlo)
+        nhi = np.where(nhi > bhi, nhi + 0.1 * (nhi - bhi) + 1e-7, nhi)
+        boxes[k] = [nlo, nhi]
+        return k
+
+    for a in range(A):
+        place(*m.box_step(m.h0, m.h0, a), dfa.delta[dfa.start][a])
+    work = list(range(len(boxes)))
+    queued = set(work)
+    steps = 0
+    while work:
+        if time.monotonic() > deadline or steps > max_steps:
+            return Failure(state[work[0]], "the search ran out of time before the regions closed")
+        k = work.pop()
+        queued.discard(k)
+        q = state[k]
+        lo, hi = boxes[k]
+        if not _readout_ok(m, lo, hi, q in dfa.accept):
+            return Failure(q, f"a region of state {dfa.states[q]} crosses the readout threshold")
+        for a in range(A):
+            steps += 1
+            grown = place(*m.box_step(lo, hi, a), dfa.delta[q][a])
+            if grown is not None and grown not in queued:
+                work.append(grown)
+                queued.add(grown)
+    regions = tuple(Region(q, b[0], b[1]) for q, b in zip(state, boxes, strict=True))
+    why = _verify(m, dfa, list(regions), DEPTH)
+    if why is not None:  # the loop above checks the same conditions; a mismatch would be a bug here
+        return Failure(dfa.start, f"internal: the grown regions fail the check: {why}")
+    return Certificate(dfa, regions, DEPTH)

@@ -1,0 +1,203 @@
+"""One view of every net the extractor reads: a state vector, a step per symbol, a readout, and the same
+three as sound interval maps (`bounds`).
+
+    state   rnnlab-net/1 nets: every layer's units, in layer order (layers without memory included:
+            their previous value is multiplied by W = 0); learned elman nets: every layer; GRU: h;
+            LSTM: (h, c)
+    accept  learned nets: v . h + c > 0;  rnnlab-net/1 nets: the output unit y > 1/2 (logit y - 1/2)
+
+rnnlab-net/1 nets run in float64 (as `Net.run` does), learned nets in float32 (`LearnedNet.step`); the
+rounding model of `bounds` covers both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnnlab.exact.net import Layer, Net
+from rnnlab.extract import bounds as bd
+from rnnlab.extract.bounds import Box
+from rnnlab.extract.model import LearnedNet
+
+__all__ = ["Machine", "machine"]
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """An elman layer stack in float64 numpy: s_l' = act(W_l s_l + U_l [x; s_0'; ..; s_{l-1}'] + b_l)."""
+
+    W: tuple[np.ndarray, ...]
+    U: tuple[np.ndarray, ...]
+    b: tuple[np.ndarray, ...]
+    acts: tuple[tuple[str, float, float, bool], ...]  # (kind, gain, threshold, strict)
+    sizes: tuple[int, ...]
+
+    @classmethod
+    def of(cls, layers: Sequence[Layer]) -> _Stack:
+        return cls(tuple(np.array(L.W, dtype=np.float64) for L in layers),
+                   tuple(np.array(L.U, dtype=np.float64) for L in layers),
+                   tuple(np.array(L.b, dtype=np.float64) for L in layers),
+                   tuple((L.act.kind, L.act.gain, L.act.threshold, L.act.strict) for L in layers),
+                   tuple(L.size for L in layers))
+
+    def box_step(self, lo: np.ndarray, hi: np.ndarray, x: np.ndarray) -> Box:
+        inputs_lo, inputs_hi = x, x
+        out_lo, out_hi, k = [], [], 0
+        n_x = len(x)
+        for W, Um, b, (kind, gain, thr, strict), H in zip(self.W, self.U, self.b, self.acts, self.sizes,
+                                                         strict=True):
+            s_lo, s_hi = lo[k:k + H], hi[k:k + H]
+            k += H
+            # U [x; earlier layers] + b: the input part is exact data, the earlier layers are intervals
+            Ux, Ue = Um[:, :n_x], Um[:, n_x:]
+            const = Ux @ x + b
+            const_mag = np.abs(Ux) @ np.abs(x) + np.abs(b)
+            if Ue.shape[1]:
+                e_lo, e_hi = inputs_lo[n_x:], inputs_hi[n_x:]
+                Wfull = np.concatenate([W, Ue], axis=1)
+                zlo, zhi = bd.linear(Wfull, np.concatenate([s_lo, e_lo]), np.concatenate([s_hi, e_hi]), const,
+                                     const_mag, n_x + 1)
+            else:
+                zlo, zhi = bd.linear(W, s_lo, s_hi, const, const_mag, n_x + 1)
+            a_lo, a_hi = bd.act(kind, zlo, zhi, gain, thr, strict)
+            out_lo.append(a_lo)
+            out_hi.append(a_hi)
+            inputs_lo = np.concatenate([inputs_lo, a_lo])
+            inputs_hi = np.concatenate([inputs_hi, a_hi])
+        return np.concatenate(out_lo), np.concatenate(out_hi)
+
+
+class Machine:
+    """A net seen by the extractor (module docstring). `inputs[a]` is the input vector of symbol a."""
+
+    def __init__(self, net: Net | LearnedNet) -> None:
+        self.net = net
+        if isinstance(net, LearnedNet):
+            self.alphabet = net.alphabet
+            self.h0 = net.initial_state().astype(np.float64)
+            self.inputs = np.eye(len(net.alphabet))
+            self.dtype = torch.float32
+            self.kind = net.cell
+            if net.cell == "elman":
+                self.stack: _Stack | None = _Stack.of(net.layers)
+            else:
+                self.stack = None
+                self.w = {k: v.astype(np.float64) for k, v in net.weights.items()}
+            H = net.hidden
+            D = net.state_size
+            self.v = np.zeros(D)
+            if net.cell == "elman":
+                self.v[D - H:] = net.v
+            else:
+                self.v[:H] = net.v
+            self.c = float(net.c)
+        else:
+            if net.spec is not None:
+                alphabet = net.spec.alphabet
+            else:
+                n = net.n_inputs
+                alphabet = tuple(format(i, f"0{n}b")[::-1] for i in range(2**n))
+            if net.layers[-1].size != 1:
+                raise ValueError(f"net {net.name!r}: the last layer must be one output unit to extract a DFA")
+            self.alphabet = tuple(alphabet)
+            self.h0 = np.concatenate([np.array(L.h0, dtype=np.float64) for L in net.layers])
+            self.inputs = np.array([[float(c) for c in s] for s in alphabet], dtype=np.float64)
+            self.dtype = torch.float64
+            self.kind = "net1"
+            self.stack = _Stack.of(net.layers)
+            self.v = np.zeros(len(self.h0))
+            self.v[-1] = 1.0
+            self.c = -0.5
+        self.D = len(self.h0)
+
+    # --- concrete -----------------------------------------------------------------------------------
+
+    def step(self, S: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """(B, D) states, (B,) symbols -> (B, D), in the net's own precision."""
+        if isinstance(self.net, LearnedNet):
+            return self.net.step(S, a)
+        assert self.stack is not None
+        x = torch.from_numpy(self.inputs)[a]  # (B, I)
+        inputs, out, k = x, [], 0
+        for L, W, Um, b, H in zip(self.net.layers, self.stack.W, self.stack.U, self.stack.b, self.stack.sizes,
+                                  strict=True):
+            s = S[:, k:k + H]
+            k += H
+            z = inputs @ torch.from_numpy(Um).T + s @ torch.from_numpy(W).T + torch.from_numpy(b)
+            s_new = L.act(z)
+            out.append(s_new)
+            inputs = torch.cat([inputs, s_new], dim=1)
+        return torch.cat(out, dim=1)
+
+    def logit(self, S: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.net, LearnedNet):
+            return self.net.logit(S)
+        return S[:, -1] + self.c  # y - 1/2
+
+    def initial(self, batch: int) -> torch.Tensor:
+        return torch.from_numpy(self.h0).to(self.dtype).expand(batch, -1).clone()
+
+    def run(self, words: np.ndarray, keep_states: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Accept bits after every prefix (B, T) and, if asked, the states (B, T, D) as float64."""
+        x = torch.as_tensor(np.asarray(words, dtype=np.int64))
+        B, T = x.shape
+        S = self.initial(B)
+        acc = np.empty((B, T), dtype=bool)
+        states = np.empty((B, T, self.D)) if keep_states else None
+        with torch.no_grad():
+            for t in range(T):
+                S = self.step(S, x[:, t])
+                acc[:, t] = (self.logit(S) > 0).numpy()
+                if states is not None:
+                    states[:, t] = S.to(torch.float64).numpy()
+        return acc, states
+
+    # --- sound ----------------------------------------------------------------------------------------
+
+    def box_step(self, lo: np.ndarray, hi: np.ndarray, a: int) -> Box:
+        """An interval enclosing the next state of every state in [lo, hi] on symbol a (bounds' model)."""
+        x = self.inputs[a]
+        if self.stack is not None:
+            return self.stack.box_step(lo, hi, x)
+        w, kind = self.w, self.kind
+        H = len(self.net.h0) if isinstance(self.net, LearnedNet) else 0
+        h_lo, h_hi = lo[:H], hi[:H]
+        G = 3 if kind == "gru" else 4
+        gi = w["W_ih"] @ x + w["b_ih"]  # exact one-hot column + bias: one float add, counted below
+
+        def gate(j: int, act: str, with_h: bool = True) -> Box:
+            rows = slice(j * H, (j + 1) * H)
+            const = gi[rows] + w["b_hh"][rows]
+            mag = np.abs(gi[rows]) + np.abs(w["b_hh"][rows])
+            zlo, zhi = bd.linear(w["W_hh"][rows], h_lo, h_hi, const, mag, 3)
+            return bd.act(act, zlo, zhi)
+
+        if kind == "gru":
+            r = gate(0, "sigmoid")
+            z = gate(1, "sigmoid")
+            rows = slice(2 * H, 3 * H)
+            ghn = bd.linear(w["W_hh"][rows], h_lo, h_hi, w["b_hh"][rows], np.abs(w["b_hh"][rows]), 1)
+            m = bd.mul(*r, *ghn)
+            pre = bd.add(gi[rows] - 0.0, gi[rows] + 0.0, *m)
+            pre = (pre[0] - bd.SAFETY * bd.U * np.abs(gi[rows]), pre[1] + bd.SAFETY * bd.U * np.abs(gi[rows]))
+            n = bd.act("tanh", *pre)
+            return bd.blend(z[0], z[1], n[0], n[1], h_lo, h_hi)
+        assert G == 4
+        c_lo, c_hi = lo[H:], hi[H:]
+        i, f, g, o = gate(0, "sigmoid"), gate(1, "sigmoid"), gate(2, "tanh"), gate(3, "sigmoid")
+        c_new = bd.add(*bd.mul(*f, c_lo, c_hi), *bd.mul(*i, *g))
+        h_new = bd.mul(*o, *bd.act("tanh", *c_new))
+        return np.concatenate([h_new[0], c_new[0]]), np.concatenate([h_new[1], c_new[1]])
+
+    def box_logit(self, lo: np.ndarray, hi: np.ndarray) -> Box:
+        """An interval enclosing the readout's logit over [lo, hi] (accept iff > 0)."""
+        c = np.array([self.c])
+        return bd.linear(self.v[None, :], lo, hi, c, np.abs(c), 1)
+
+
+def machine(net: Net | LearnedNet) -> Machine:
+    return Machine(net)

@@ -71,8 +71,10 @@ def measure(kind: str, **args: object) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("kind, args", [
-    ("gradients", {"cell": "sigmoid", "T": 80_000, "hidden": 32}),
-    ("train", {"cell": "tanh", "T": 100, "hidden": 256, "batch": 256}),
+    # Peak resident memory of a child process moves with what else the machine runs (inside the full suite it
+    # measured 0 and 37 MB for runs that alone measure well over 50 MB), so these run in the opt-in slow set.
+    pytest.param("gradients", {"cell": "sigmoid", "T": 80_000, "hidden": 32}, marks=pytest.mark.slow),
+    pytest.param("train", {"cell": "tanh", "T": 100, "hidden": 256, "batch": 256}, marks=pytest.mark.slow),
     pytest.param("gradients", {"cell": "gru", "T": 20_000, "hidden": 32}, marks=pytest.mark.slow),
     pytest.param("gradients", {"cell": "tanh", "T": 1000, "hidden": 2000}, marks=pytest.mark.slow),
     pytest.param("bound", {"T": 40_000, "hidden": 32}, marks=pytest.mark.slow),

@@ -10,6 +10,8 @@ import tomli_w
 from rnnlab.cli.main import main
 from rnnlab.exact.compiler_check import CompilerCheckConfig
 
+PARITY = Path(__file__).resolve().parents[2] / "examples" / "specs" / "parity.json"
+
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
     rc = main([*argv, "--json"])
@@ -42,7 +44,7 @@ def test_compile_config_checks_every_listed_automaton(capsys: pytest.CaptureFixt
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["compile"], "either SPEC.json or --config"),
-    (["compile", "SPEC.json", "--config", "c.toml"], "either SPEC.json or --config"),
+    (["compile", str(PARITY), "--config", "c.toml"], "either SPEC.json or --config"),
     (["compile", "--config", "missing.toml"], "cannot read config file"),
 ])
 def test_compile_config_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:

@@ -20,14 +20,40 @@ from markupsafe import Markup
 from rnnlab import format as fmt
 from rnnlab.report.mathml import typeset
 
-__all__ = ["render", "evidence_blocks", "claim_sort_key"]
+__all__ = ["render", "evidence_blocks", "claim_sort_key", "commands"]
 
 FOLD_ROWS = 12  # tables and lists longer than this are folded in <details>
 SHORT_LIST = 8  # lists of scalars up to this length sit in a key/value row
 VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "inconclusive": "inconclusive"}
 KIND_CLASS = {"sheet confirmed": "confirmed", "sheet slip caught": "slip", "published result reproduced": "reproduced",
               "published result not reproduced at this scale": "not-reproduced", "demonstration": "demo"}
+# The kind in two words for the summary table (the full kind is its tooltip and heads the claim's card).
+KIND_SHORT = {"sheet confirmed": "sheet confirmed", "sheet slip caught": "sheet slip caught",
+              "published result reproduced": "paper reproduced",
+              "published result not reproduced at this scale": "paper not reproduced", "demonstration": "demo"}
 SOURCE_NAME = {"sheet": "The answer sheet", "paper": "The paper"}
+
+
+def commands(line: str) -> list[str]:
+    """A reproduce line split into its commands at `;` and `&&` outside quotes, one per displayed line.
+
+    "a --x; b 'c; d' && e" -> ["a --x", "b 'c; d'", "e"]; the copy button still copies the line as written.
+    """
+    out, cur, quote, i = [], [], "", 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == ";" or line.startswith("&&", i):
+            out.append("".join(cur).strip())
+            cur, i = [], i + (2 if ch == "&" else 1)
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur).strip())
+    return [c for c in out if c]
 
 
 def _scalar(v: Any) -> bool:
@@ -157,6 +183,8 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
             "verdict_class": VERDICT_CLASS.get(c["verdict"], "inconclusive"),
             "expected_class": VERDICT_CLASS.get(c["expected"], "inconclusive"),
             "kind_class": KIND_CLASS.get(c["kind"], "demo"),
+            "kind_short": KIND_SHORT.get(c["kind"], c["kind"]),
+            "commands": commands(c.get("reproduce") or ""),
             "as_expected": c["verdict"] == c["expected"],
             "source_name": c["cite"] if c["source"] == "paper" and c.get("cite") else SOURCE_NAME.get(c["source"]),
             "scale_text": "; ".join(f"{label(k)}: {cell(v, k)}" for k, v in (c.get("scale") or {}).items()),

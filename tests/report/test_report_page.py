@@ -89,6 +89,24 @@ def test_summary_math_figures_and_anchors(browser: Any, demo_page: Any) -> None:
     assert not _console_errors(d)
 
 
+def test_summary_fits_its_column_and_the_page_fits_a_phone(browser: Any) -> None:
+    d = browser
+    _viewport(d, *DESKTOP)
+    fits = """const t = document.querySelector('table.summary');
+        return [t.scrollWidth, t.parentElement.clientWidth, document.documentElement.scrollWidth, window.innerWidth];"""
+    table_w, column_w, page_w, view_w = d.execute_script(fits)
+    assert table_w <= column_w and page_w <= view_w  # no sideways scrollbar on a desktop
+    # Every column of the summary is in view: the key number's cell ends inside the column.
+    right = d.execute_script("""const t = document.querySelector('table.summary');
+        const c = t.querySelector('tbody td.key').getBoundingClientRect();
+        return [c.right, t.parentElement.getBoundingClientRect().right, c.width];""")
+    assert right[0] <= right[1] + 0.5 and right[2] > 100
+    _viewport(d, *PHONE)
+    table_w, column_w, page_w, view_w = d.execute_script(fits)
+    assert table_w <= column_w and page_w <= view_w  # wide tables scroll inside their own box, not the page
+    _viewport(d, *DESKTOP)
+
+
 def test_contents_sticky_on_desktop_folded_on_phone(browser: Any) -> None:
     d = browser
     _viewport(d, *DESKTOP)

@@ -77,7 +77,9 @@ def cell(v: Any, key: str | None = None) -> str:
     if isinstance(v, dict):
         return "; ".join(f"{label(str(k))} {cell(x, str(k))}" for k, x in v.items())
     if isinstance(v, (list, tuple)):
-        return ", ".join(cell(x, key) for x in v)
+        items = [cell(x, key) for x in v]
+        nested = any(isinstance(x, (list, tuple)) for x in v)
+        return "; ".join(items) if nested or any("," in x for x in items) else ", ".join(items)
     return str(v)
 
 

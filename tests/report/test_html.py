@@ -87,6 +87,17 @@ def test_evidence_reads_as_tables_of_formatted_numbers() -> None:
     assert cell([0.5, None, True]) == "0.5, -, yes"
 
 
+def test_records_with_the_same_fields_sit_side_by_side() -> None:
+    evidence = {"trials": 3, "sigmoid": {"violations": 0, "bytes": 2048, "ok": True},
+                "tanh": {"violations": 1, "bytes": 4096, "ok": False}, "other": {"x": 1}}
+    blocks = evidence_blocks(evidence)
+    assert [b["title"] for b in blocks] == ["measured", "sigmoid, tanh", "other"]
+    side = blocks[1]
+    assert side["kind"] == "table" and side["columns"] == ["", "sigmoid", "tanh"]
+    assert side["rows"] == [["violations", "0", "1"], ["bytes", "2.05 KB", "4.1 KB"], ["ok", "yes", "no"]]
+    assert blocks[2]["kind"] == "kv"  # a record with no twin stays a key/value table
+
+
 def test_long_tables_fold() -> None:
     (block,) = evidence_blocks({"rows": [{"t": t} for t in range(50)]})
     assert block["kind"] == "table" and block["fold"] and len(block["rows"]) == 50

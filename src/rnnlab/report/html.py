@@ -24,6 +24,7 @@ __all__ = ["render", "evidence_blocks", "claim_sort_key", "commands"]
 
 FOLD_ROWS = 12  # tables and lists longer than this are folded in <details>
 SHORT_LIST = 8  # lists of scalars up to this length sit in a key/value row
+SIDE_BY_SIDE = 6  # up to this many records with the same fields share one table, a column each
 VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "inconclusive": "inconclusive"}
 KIND_CLASS = {"sheet confirmed": "confirmed", "sheet slip caught": "slip", "published result reproduced": "reproduced",
               "published result not reproduced at this scale": "not-reproduced", "demonstration": "demo"}
@@ -104,11 +105,24 @@ def evidence_blocks(evidence: dict[str, Any], title: str | None = "measured") ->
     """
     short = [(label(k), cell(v, k)) for k, v in evidence.items() if _short(v)]
     blocks: list[dict[str, Any]] = [{"kind": "kv", "title": title, "rows": short}] if short else []
+    # Records with the same fields (per activation, per cell kind, ...) sit side by side in one table.
+    flat = {k: v for k, v in evidence.items()
+            if isinstance(v, dict) and v and not fmt.is_rate(v) and all(_short(x) for x in v.values())}
+    alike: dict[tuple[str, ...], list[str]] = {}
+    for k, v in flat.items():
+        alike.setdefault(tuple(sorted(v)), []).append(k)
+    together = {names[0]: names for names in alike.values() if 2 <= len(names) <= SIDE_BY_SIDE}
+    grouped = {k for names in together.values() for k in names}
     for k, v in evidence.items():
-        if _short(v):
+        if _short(v) or (k in grouped and k not in together):
             continue
         name = label(k)
-        if isinstance(v, dict) and v and all(_short(x) for x in v.values()):
+        if k in together:
+            names = together[k]
+            rows = [[label(f)] + [cell(evidence[n][f], f) for n in names] for f in evidence[k]]
+            blocks.append({"kind": "table", "title": ", ".join(label(n) for n in names),
+                           "columns": [""] + [label(n) for n in names], "rows": rows, "fold": False, "side": True})
+        elif isinstance(v, dict) and v and all(_short(x) for x in v.values()):
             rows = [(label(str(n)), cell(x, str(n))) for n, x in v.items()]
             blocks.append({"kind": "kv", "title": name, "rows": rows})
         elif _records(v):

@@ -98,6 +98,15 @@ def test_records_with_the_same_fields_sit_side_by_side() -> None:
     assert blocks[2]["kind"] == "kv"  # a record with no twin stays a key/value table
 
 
+def test_trace_rows_where_y_differs_from_expected_are_marked() -> None:
+    from rnnlab.report.html import table_block
+
+    rows = [{"t": 1, "x": 1, "h": "0", "y": 0, "expected": 1}, {"t": 2, "x": 0, "h": "0", "y": 0, "expected": 0}]
+    block = table_block("trace", rows)
+    assert block["marks"] == [True, False] and block["wrong"] == 1
+    assert table_block("plain", [{"t": 1, "v": 2}])["marks"] == []
+
+
 def test_long_tables_fold() -> None:
     (block,) = evidence_blocks({"rows": [{"t": t} for t in range(50)]})
     assert block["kind"] == "table" and block["fold"] and len(block["rows"]) == 50

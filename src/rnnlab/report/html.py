@@ -94,7 +94,10 @@ def table_block(title: str | None, rows: list[dict[str, Any]], first: str | None
     body = [([cell(r["_key"])] if first is not None else []) + [cell(r.get(c), c) if c in r else "" for c in columns]
             for r in rows]
     head = ([first] if first is not None else []) + [label(c) for c in columns]
-    return {"kind": "table", "title": title, "columns": head, "rows": body, "fold": len(rows) > FOLD_ROWS}
+    # A trace (t, x, h, y, expected): the steps where the net's output differs from the expected one are marked.
+    marks = [r["y"] != r["expected"] for r in rows] if {"y", "expected"} <= set(columns) else []
+    return {"kind": "table", "title": title, "columns": head, "rows": body, "fold": len(rows) > FOLD_ROWS,
+            "marks": marks, "wrong": sum(marks)}
 
 
 def evidence_blocks(evidence: dict[str, Any], title: str | None = "measured") -> list[dict[str, Any]]:

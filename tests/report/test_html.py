@@ -159,3 +159,16 @@ def test_a_missing_figure_file_is_named_not_fatal(demo_page: Any, tmp_path: Path
     payload = {**demo_page.payload, "tables": {**demo_page.payload["tables"], "S7.h0-zero": [{"a": 1}]}}
     page = render(payload, tmp_path)  # no figures/ folder here
     assert "The figure file figures/demo-decay.png is missing" in page
+
+
+def test_records_the_part_also_stored_as_a_table_show_once(demo_page: Any, tmp_path: Path) -> None:
+    from rnnlab.report.html import render
+
+    claims = [dict(c) for c in demo_page.payload["claims"]]
+    claim = next(c for c in claims if c["id"] == "S7.h0-zero")
+    trace = demo_page.payload["tables"]["S7.h0-zero#trace"]
+    claim["evidence"] = {**claim["evidence"], "trace": trace}
+    page = render({**demo_page.payload, "claims": claims}, tmp_path)
+    article = page[page.index('<article class="claim" id="S7.h0-zero"'):]
+    article = article[:article.index("</article>")]
+    assert article.count("<caption>trace") == 1

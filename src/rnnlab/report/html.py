@@ -196,6 +196,12 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
     unexpected = [c["id"] for c in claims if c["verdict"] != c["expected"]]
     shaped = []
     for c in claims:
+        own = [table_block(label(name.partition("#")[2]) or None, rows) for name, rows in tables.items()
+               if name.partition("#")[0] == c["id"] and rows]
+        # A records list the part also stored as a table is shown once, as the table.
+        shown = {(t["title"], len(t["rows"])) for t in own}
+        evidence = [b for b in evidence_blocks(c.get("evidence") or {})
+                    if not (b["kind"] == "table" and (b["title"], len(b["rows"])) in shown)]
         shaped.append({
             **c,
             "anchor": c["id"],
@@ -207,9 +213,8 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
             "as_expected": c["verdict"] == c["expected"],
             "source_name": c["cite"] if c["source"] == "paper" and c.get("cite") else SOURCE_NAME.get(c["source"]),
             "scale_text": "; ".join(f"{label(k)}: {cell(v, k)}" for k, v in (c.get("scale") or {}).items()),
-            "evidence_blocks": evidence_blocks(c.get("evidence") or {}),
-            "tables": [table_block(label(name.partition("#")[2]) or None, rows) for name, rows in tables.items()
-                       if name.partition("#")[0] == c["id"] and rows],
+            "evidence_blocks": evidence,
+            "tables": own,
             "figures": [_figure(k, figures[k], out) for k in c.get("figures", ()) if k in figures],
             "section": _part_of(c, part_ids),
         })

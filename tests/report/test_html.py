@@ -33,6 +33,16 @@ def test_text_around_math_is_escaped_and_a_backslash_dollar_is_a_dollar() -> Non
     assert "<math" not in str(typeset(r"price \$5 and \$6"))
 
 
+@pytest.mark.parametrize(("latex", "prefix"), [
+    ("c_0 = -0.5", [True]), ("v = [-1, 1]", [True]), ("-x", [True]), ("(-1)^T", [True]),
+    ("a - b", [False]), ("(a) - b", [False]), ("T - t + 1", [False, False]), ("10^{-9}", [True]),
+])
+def test_a_sign_after_an_operator_or_opening_bracket_is_unary(latex: str, prefix: list[bool]) -> None:
+    math = ET.fromstring(str(to_mathml(latex)))
+    signs = [el for el in math.iter() if el.tag.endswith("}mo") and el.text in ("\u2212", "+")]
+    assert [el.get("form") == "prefix" and el.get("rspace") == "0" for el in signs] == prefix
+
+
 @pytest.mark.parametrize("latex", [r"\text{<script>alert(1)</script>}", r"\text{<b>}"])
 def test_markup_smuggled_into_a_formula_never_reaches_the_page(latex: str) -> None:
     out = str(to_mathml(latex))

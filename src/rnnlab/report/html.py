@@ -40,7 +40,9 @@ def commands(line: str) -> list[str]:
 
     "a --x; b 'c; d' && e" -> ["a --x", "b 'c; d'", "e"]; the copy button still copies the line as written.
     """
-    out, cur, quote, i = [], [], "", 0
+    out: list[str] = []
+    cur: list[str] = []
+    quote, i = "", 0
     while i < len(line):
         ch = line[i]
         if quote:
@@ -122,9 +124,9 @@ def evidence_blocks(evidence: dict[str, Any], title: str | None = "measured") ->
         name = label(k)
         if k in together:
             names = together[k]
-            rows = [[label(f)] + [cell(evidence[n][f], f) for n in names] for f in evidence[k]]
+            side = [[label(f)] + [cell(evidence[n][f], f) for n in names] for f in evidence[k]]
             blocks.append({"kind": "table", "title": ", ".join(label(n) for n in names),
-                           "columns": [""] + [label(n) for n in names], "rows": rows, "fold": False, "side": True})
+                           "columns": [""] + [label(n) for n in names], "rows": side, "fold": False, "side": True})
         elif isinstance(v, dict) and v and all(_short(x) for x in v.values()):
             rows = [(label(str(n)), cell(x, str(n))) for n, x in v.items()]
             blocks.append({"kind": "kv", "title": name, "rows": rows})

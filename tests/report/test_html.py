@@ -182,3 +182,12 @@ def test_records_the_part_also_stored_as_a_table_show_once(demo_page: Any, tmp_p
     article = page[page.index('<article class="claim" id="S7.h0-zero"'):]
     article = article[:article.index("</article>")]
     assert article.count("<caption>trace") == 1
+
+
+def test_a_part_over_its_time_budget_says_so() -> None:
+    from rnnlab.report.html import _part_status
+
+    payload = {"timestamp": "t", "parts_run": ["S1", "S2"], "cached_parts": []}
+    over = _part_status("S1", {"seconds": 6.64, "budget_s": 4.5}, payload)
+    assert over == "ran now in 6.64 s (budget 4.5 s, over it)"
+    assert _part_status("S2", {"seconds": 1.5, "budget_s": 4.5}, payload) == "ran now in 1.5 s (budget 4.5 s)"

@@ -184,8 +184,9 @@ def _part_status(pid: str, rec: dict[str, Any], payload: dict[str, Any]) -> str:
     if pid in payload.get("cached_parts", ()) or rec.get("cached"):
         return "from the cache (settings and code unchanged)"
     budget = rec.get("budget_s")
-    spent = fmt.duration(rec.get("seconds") or 0.0)
-    return f"ran now in {spent}" + (f" (budget {fmt.duration(budget)})" if budget else "")
+    seconds = rec.get("seconds") or 0.0
+    over = ", over it" if budget and seconds > budget else ""
+    return f"ran now in {fmt.duration(seconds)}" + (f" (budget {fmt.duration(budget)}{over})" if budget else "")
 
 
 def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:

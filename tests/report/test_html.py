@@ -191,3 +191,16 @@ def test_a_part_over_its_time_budget_says_so() -> None:
     over = _part_status("S1", {"seconds": 6.64, "budget_s": 4.5}, payload)
     assert over == "ran now in 6.64 s (budget 4.5 s, over it)"
     assert _part_status("S2", {"seconds": 1.5, "budget_s": 4.5}, payload) == "ran now in 1.5 s (budget 4.5 s)"
+
+
+@pytest.mark.parametrize(("line", "split"), [
+    ("rnnlab verify a --json; rnnlab verify b --json", ["rnnlab verify a --json", "rnnlab verify b --json"]),
+    ("a --x && b --y && c", ["a --x", "b --y", "c"]),
+    ('python -c "import json; print(json.dumps(1))"', ['python -c "import json; print(json.dumps(1))"']),
+    ("echo 'a; b' ; c", ["echo 'a; b'", "c"]),
+    ("rnnlab bound --T 30 --json", ["rnnlab bound --T 30 --json"]),
+])
+def test_a_reproduce_line_is_shown_one_command_a_line(line: str, split: list[str]) -> None:
+    from rnnlab.report.html import commands
+
+    assert commands(line) == split

@@ -55,7 +55,8 @@ def test_duration(s: float, text: str) -> None:
     (0.25, "success_rate", "25%"), (1.5, "divergence_rate", "1.5"),  # not a fraction: no percent sign
     (0.01, "learning_rate", "0.01"), (0.8, "decay_rate", "0.8"),  # rates that are not shares of trials
     (4000, "one_hot_bytes", "4 KB"), (0.5, "proof_s", "500 ms"), ({"k": 1, "n": 4}, None, "1/4 (25%)"),
-    ([0.1, None, True], None, "0.1, -, yes"), ("text", None, "text"), (math.nan, "fired_fraction", "NaN"),
+    ([0.1, None, True], None, "0.1, -, yes"), ([1000, 1001], "dim", "1,000; 1,001"), ([128, 1000], "weight_shape",
+    "128 × 1000"), ([1, 2], None, "1, 2"), ("text", None, "text"), (math.nan, "fired_fraction", "NaN"),
 ])
 def test_value_reads_the_key(v: object, key: str | None, text: str) -> None:
     assert fmt.value(v, key) == text

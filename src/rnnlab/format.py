@@ -138,7 +138,8 @@ def unit_of(key: str | None) -> str | None:
 
 
 def value(v: Any, key: str | None = None, digits: int = DIGITS) -> str:
-    """Any scalar for a person, with the unit its `key` implies; lists of scalars joined by commas."""
+    """Any scalar for a person, with the unit its `key` implies; lists of scalars joined by commas (semicolons when
+    an item holds a thousands separator); a `*shape` list of ints as 128 × 1000."""
     if v is None:
         return "-"
     if isinstance(v, bool):
@@ -155,5 +156,9 @@ def value(v: Any, key: str | None = None, digits: int = DIGITS) -> str:
             return percent(v)
         return integer(v) if isinstance(v, int) else sig(v, digits)
     if isinstance(v, (list, tuple)):
-        return ", ".join(value(x, key, digits) for x in v)
+        if key and key.lower().endswith("shape") and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+            return " × ".join(str(x) for x in v)  # a tensor shape: 128 × 1000
+        items = [value(x, key, digits) for x in v]
+        # "1,000; 1,001", not "1,000, 1,001": items that hold a comma are kept apart by semicolons
+        return ("; " if any("," in x for x in items) else ", ").join(items)
     return str(v)

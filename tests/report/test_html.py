@@ -33,6 +33,16 @@ def test_text_around_math_is_escaped_and_a_backslash_dollar_is_a_dollar() -> Non
     assert "<math" not in str(typeset(r"price \$5 and \$6"))
 
 
+@pytest.mark.parametrize(("latex", "prefix"), [
+    ("c_0 = -0.5", [True]), ("v = [-1, 1]", [True]), ("-x", [True]), ("(-1)^T", [True]),
+    ("a - b", [False]), ("(a) - b", [False]), ("T - t + 1", [False, False]), ("10^{-9}", [True]),
+])
+def test_a_sign_after_an_operator_or_opening_bracket_is_unary(latex: str, prefix: list[bool]) -> None:
+    math = ET.fromstring(str(to_mathml(latex)))
+    signs = [el for el in math.iter() if el.tag.endswith("}mo") and el.text in ("\u2212", "+")]
+    assert [el.get("form") == "prefix" and el.get("rspace") == "0" for el in signs] == prefix
+
+
 @pytest.mark.parametrize("latex", [r"\text{<script>alert(1)</script>}", r"\text{<b>}"])
 def test_markup_smuggled_into_a_formula_never_reaches_the_page(latex: str) -> None:
     out = str(to_mathml(latex))
@@ -87,6 +97,26 @@ def test_evidence_reads_as_tables_of_formatted_numbers() -> None:
     assert cell([0.5, None, True]) == "0.5, -, yes"
 
 
+def test_records_with_the_same_fields_sit_side_by_side() -> None:
+    evidence = {"trials": 3, "sigmoid": {"violations": 0, "bytes": 2048, "ok": True},
+                "tanh": {"violations": 1, "bytes": 4096, "ok": False}, "other": {"x": 1}}
+    blocks = evidence_blocks(evidence)
+    assert [b["title"] for b in blocks] == ["measured", "sigmoid, tanh", "other"]
+    side = blocks[1]
+    assert side["kind"] == "table" and side["columns"] == ["", "sigmoid", "tanh"]
+    assert side["rows"] == [["violations", "0", "1"], ["bytes", "2.05 KB", "4.1 KB"], ["ok", "yes", "no"]]
+    assert blocks[2]["kind"] == "kv"  # a record with no twin stays a key/value table
+
+
+def test_trace_rows_where_y_differs_from_expected_are_marked() -> None:
+    from rnnlab.report.html import table_block
+
+    rows = [{"t": 1, "x": 1, "h": "0", "y": 0, "expected": 1}, {"t": 2, "x": 0, "h": "0", "y": 0, "expected": 0}]
+    block = table_block("trace", rows)
+    assert block["marks"] == [True, False] and block["wrong"] == 1
+    assert table_block("plain", [{"t": 1, "v": 2}])["marks"] == []
+
+
 def test_long_tables_fold() -> None:
     (block,) = evidence_blocks({"rows": [{"t": t} for t in range(50)]})
     assert block["kind"] == "table" and block["fold"] and len(block["rows"]) == 50
@@ -139,3 +169,38 @@ def test_a_missing_figure_file_is_named_not_fatal(demo_page: Any, tmp_path: Path
     payload = {**demo_page.payload, "tables": {**demo_page.payload["tables"], "S7.h0-zero": [{"a": 1}]}}
     page = render(payload, tmp_path)  # no figures/ folder here
     assert "The figure file figures/demo-decay.png is missing" in page
+
+
+def test_records_the_part_also_stored_as_a_table_show_once(demo_page: Any, tmp_path: Path) -> None:
+    from rnnlab.report.html import render
+
+    claims = [dict(c) for c in demo_page.payload["claims"]]
+    claim = next(c for c in claims if c["id"] == "S7.h0-zero")
+    trace = demo_page.payload["tables"]["S7.h0-zero#trace"]
+    claim["evidence"] = {**claim["evidence"], "trace": trace}
+    page = render({**demo_page.payload, "claims": claims}, tmp_path)
+    article = page[page.index('<article class="claim" id="S7.h0-zero"'):]
+    article = article[:article.index("</article>")]
+    assert article.count("<caption>trace") == 1
+
+
+def test_a_part_over_its_time_budget_says_so() -> None:
+    from rnnlab.report.html import _part_status
+
+    payload = {"timestamp": "t", "parts_run": ["S1", "S2"], "cached_parts": []}
+    over = _part_status("S1", {"seconds": 6.64, "budget_s": 4.5}, payload)
+    assert over == "ran now in 6.64 s (budget 4.5 s, over it)"
+    assert _part_status("S2", {"seconds": 1.5, "budget_s": 4.5}, payload) == "ran now in 1.5 s (budget 4.5 s)"
+
+
+@pytest.mark.parametrize(("line", "split"), [
+    ("rnnlab verify a --json; rnnlab verify b --json", ["rnnlab verify a --json", "rnnlab verify b --json"]),
+    ("a --x && b --y && c", ["a --x", "b --y", "c"]),
+    ('python -c "import json; print(json.dumps(1))"', ['python -c "import json; print(json.dumps(1))"']),
+    ("echo 'a; b' ; c", ["echo 'a; b'", "c"]),
+    ("rnnlab bound --T 30 --json", ["rnnlab bound --T 30 --json"]),
+])
+def test_a_reproduce_line_is_shown_one_command_a_line(line: str, split: list[str]) -> None:
+    from rnnlab.report.html import commands
+
+    assert commands(line) == split

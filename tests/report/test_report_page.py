@@ -89,6 +89,58 @@ def test_summary_math_figures_and_anchors(browser: Any, demo_page: Any) -> None:
     assert not _console_errors(d)
 
 
+# Summary rows as long as the real report's: a formula, a key number of many parts, the longest kind, an id with
+# hyphens, an unexpected verdict (its expected one named in the same cell).
+LONG_ROWS = [
+    {"id": "S4.two-paths-long", "kind": "sheet confirmed", "verdict": "holds", "expected": "holds",
+     "claim": r"$dL/dh_t = dL/dh_{t+1} \mathrm{diag}(s'_{t+1}) W + dL/dh_{t+2} \mathrm{diag}(s'_{t+2}) M$: both"
+              " paths carry gradient",
+     "key": "max |difference| 8.3e-17; M carries 100% of dL/dh_1"},
+    {"id": "S6.scheduled-sampling-long", "kind": "published result not reproduced at this scale",
+     "verdict": "does not hold", "expected": "inconclusive",
+     "claim": "Scheduled sampling (inverse-sigmoid decay) brings a model closer to the source at its own prefixes",
+     "key": "none 8/10, value:0.1 0/10, norm:1 0/10 diverged; learned: value:0.1 4/10, norm:1 2/10"},
+    {"id": "S2.hard-coded-long", "kind": "sheet slip caught", "verdict": "inconclusive", "expected": "holds",
+     "claim": "Adding a word lengthens every one-hot vector, so the layer reading them must be rebuilt",
+     "key": "one-hot layer (128, 1000) -> (128, 1001) (rebuilt, 128,128 weights); embedding +128 weights"},
+]
+
+
+@pytest.fixture(scope="module")
+def long_summary_page(demo_page: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from rnnlab.report.html import render
+
+    base = next(c for c in demo_page.payload["claims"] if c["id"] == "S7.sheet-example")
+    payload = {**demo_page.payload, "claims": demo_page.payload["claims"] + [{**base, **r} for r in LONG_ROWS]}
+    page = tmp_path_factory.mktemp("long") / "index.html"
+    page.write_text(render(payload, demo_page.html.parent))
+    return page
+
+
+def test_summary_fits_its_column_and_the_page_fits_a_phone(browser: Any, demo_page: Any,
+                                                           long_summary_page: Path) -> None:
+    d = browser
+    fits = """const t = document.querySelector('table.summary');
+        return [t.scrollWidth, t.parentElement.clientWidth, document.documentElement.scrollWidth, window.innerWidth];"""
+    try:
+        d.get(long_summary_page.as_uri())
+        _viewport(d, *DESKTOP)
+        table_w, column_w, page_w, view_w = d.execute_script(fits)
+        assert table_w <= column_w and page_w <= view_w  # no sideways scrollbar on a desktop
+        # Every column is in view, and no claim's text (a formula included) is cut off inside its cell.
+        cells = d.execute_script("""const t = document.querySelector('table.summary');
+            const right = t.parentElement.getBoundingClientRect().right;
+            return Array.from(t.querySelectorAll('tbody td')).map(c => [c.getBoundingClientRect().right <= right + 0.5,
+                c.scrollWidth <= c.clientWidth + 1, c.className]);""")
+        assert all(inside and whole for inside, whole, _ in cells), [c for c in cells if not (c[0] and c[1])]
+        _viewport(d, *PHONE)
+        table_w, column_w, page_w, view_w = d.execute_script(fits)
+        assert table_w <= column_w and page_w <= view_w  # wide tables scroll inside their own box, not the page
+    finally:
+        _viewport(d, *DESKTOP)
+        d.get(demo_page.html.resolve().as_uri())
+
+
 def test_contents_sticky_on_desktop_folded_on_phone(browser: Any) -> None:
     d = browser
     _viewport(d, *DESKTOP)

@@ -20,14 +20,43 @@ from markupsafe import Markup
 from rnnlab import format as fmt
 from rnnlab.report.mathml import typeset
 
-__all__ = ["render", "evidence_blocks", "claim_sort_key"]
+__all__ = ["render", "evidence_blocks", "claim_sort_key", "commands"]
 
 FOLD_ROWS = 12  # tables and lists longer than this are folded in <details>
 SHORT_LIST = 8  # lists of scalars up to this length sit in a key/value row
+SIDE_BY_SIDE = 6  # up to this many records with the same fields share one table, a column each
 VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "inconclusive": "inconclusive"}
 KIND_CLASS = {"sheet confirmed": "confirmed", "sheet slip caught": "slip", "published result reproduced": "reproduced",
               "published result not reproduced at this scale": "not-reproduced", "demonstration": "demo"}
+# The kind in two words for the summary table (the full kind is its tooltip and heads the claim's card).
+KIND_SHORT = {"sheet confirmed": "sheet confirmed", "sheet slip caught": "sheet slip caught",
+              "published result reproduced": "paper reproduced",
+              "published result not reproduced at this scale": "paper not reproduced", "demonstration": "demo"}
 SOURCE_NAME = {"sheet": "The answer sheet", "paper": "The paper"}
+
+
+def commands(line: str) -> list[str]:
+    """A reproduce line split into its commands at `;` and `&&` outside quotes, one per displayed line.
+
+    "a --x; b 'c; d' && e" -> ["a --x", "b 'c; d'", "e"]; the copy button still copies the line as written.
+    """
+    out: list[str] = []
+    cur: list[str] = []
+    quote, i = "", 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == ";" or line.startswith("&&", i):
+            out.append("".join(cur).strip())
+            cur, i = [], i + (2 if ch == "&" else 1)
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur).strip())
+    return [c for c in out if c]
 
 
 def _scalar(v: Any) -> bool:
@@ -51,7 +80,9 @@ def cell(v: Any, key: str | None = None) -> str:
     if isinstance(v, dict):
         return "; ".join(f"{label(str(k))} {cell(x, str(k))}" for k, x in v.items())
     if isinstance(v, (list, tuple)):
-        return ", ".join(cell(x, key) for x in v)
+        items = [cell(x, key) for x in v]
+        nested = any(isinstance(x, (list, tuple)) for x in v)
+        return "; ".join(items) if nested or any("," in x for x in items) else ", ".join(items)
     return str(v)
 
 
@@ -65,7 +96,10 @@ def table_block(title: str | None, rows: list[dict[str, Any]], first: str | None
     body = [([cell(r["_key"])] if first is not None else []) + [cell(r.get(c), c) if c in r else "" for c in columns]
             for r in rows]
     head = ([first] if first is not None else []) + [label(c) for c in columns]
-    return {"kind": "table", "title": title, "columns": head, "rows": body, "fold": len(rows) > FOLD_ROWS}
+    # A trace (t, x, h, y, expected): the steps where the net's output differs from the expected one are marked.
+    marks = [r["y"] != r["expected"] for r in rows] if {"y", "expected"} <= set(columns) else []
+    return {"kind": "table", "title": title, "columns": head, "rows": body, "fold": len(rows) > FOLD_ROWS,
+            "marks": marks, "wrong": sum(marks)}
 
 
 def evidence_blocks(evidence: dict[str, Any], title: str | None = "measured") -> list[dict[str, Any]]:
@@ -76,11 +110,24 @@ def evidence_blocks(evidence: dict[str, Any], title: str | None = "measured") ->
     """
     short = [(label(k), cell(v, k)) for k, v in evidence.items() if _short(v)]
     blocks: list[dict[str, Any]] = [{"kind": "kv", "title": title, "rows": short}] if short else []
+    # Records with the same fields (per activation, per cell kind, ...) sit side by side in one table.
+    flat = {k: v for k, v in evidence.items()
+            if isinstance(v, dict) and v and not fmt.is_rate(v) and all(_short(x) for x in v.values())}
+    alike: dict[tuple[str, ...], list[str]] = {}
+    for k, v in flat.items():
+        alike.setdefault(tuple(sorted(v)), []).append(k)
+    together = {names[0]: names for names in alike.values() if 2 <= len(names) <= SIDE_BY_SIDE}
+    grouped = {k for names in together.values() for k in names}
     for k, v in evidence.items():
-        if _short(v):
+        if _short(v) or (k in grouped and k not in together):
             continue
         name = label(k)
-        if isinstance(v, dict) and v and all(_short(x) for x in v.values()):
+        if k in together:
+            names = together[k]
+            side = [[label(f)] + [cell(evidence[n][f], f) for n in names] for f in evidence[k]]
+            blocks.append({"kind": "table", "title": ", ".join(label(n) for n in names),
+                           "columns": [""] + [label(n) for n in names], "rows": side, "fold": False, "side": True})
+        elif isinstance(v, dict) and v and all(_short(x) for x in v.values()):
             rows = [(label(str(n)), cell(x, str(n))) for n, x in v.items()]
             blocks.append({"kind": "kv", "title": name, "rows": rows})
         elif _records(v):
@@ -137,8 +184,9 @@ def _part_status(pid: str, rec: dict[str, Any], payload: dict[str, Any]) -> str:
     if pid in payload.get("cached_parts", ()) or rec.get("cached"):
         return "from the cache (settings and code unchanged)"
     budget = rec.get("budget_s")
-    spent = fmt.duration(rec.get("seconds") or 0.0)
-    return f"ran now in {spent}" + (f" (budget {fmt.duration(budget)})" if budget else "")
+    seconds = rec.get("seconds") or 0.0
+    over = ", over it" if budget and seconds > budget else ""
+    return f"ran now in {fmt.duration(seconds)}" + (f" (budget {fmt.duration(budget)}{over})" if budget else "")
 
 
 def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -151,18 +199,25 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
     unexpected = [c["id"] for c in claims if c["verdict"] != c["expected"]]
     shaped = []
     for c in claims:
+        own = [table_block(label(name.partition("#")[2]) or None, rows) for name, rows in tables.items()
+               if name.partition("#")[0] == c["id"] and rows]
+        # A records list the part also stored as a table is shown once, as the table.
+        shown = {(t["title"], len(t["rows"])) for t in own}
+        evidence = [b for b in evidence_blocks(c.get("evidence") or {})
+                    if not (b["kind"] == "table" and (b["title"], len(b["rows"])) in shown)]
         shaped.append({
             **c,
             "anchor": c["id"],
             "verdict_class": VERDICT_CLASS.get(c["verdict"], "inconclusive"),
             "expected_class": VERDICT_CLASS.get(c["expected"], "inconclusive"),
             "kind_class": KIND_CLASS.get(c["kind"], "demo"),
+            "kind_short": KIND_SHORT.get(c["kind"], c["kind"]),
+            "commands": commands(c.get("reproduce") or ""),
             "as_expected": c["verdict"] == c["expected"],
             "source_name": c["cite"] if c["source"] == "paper" and c.get("cite") else SOURCE_NAME.get(c["source"]),
             "scale_text": "; ".join(f"{label(k)}: {cell(v, k)}" for k, v in (c.get("scale") or {}).items()),
-            "evidence_blocks": evidence_blocks(c.get("evidence") or {}),
-            "tables": [table_block(label(name.partition("#")[2]) or None, rows) for name, rows in tables.items()
-                       if name.partition("#")[0] == c["id"] and rows],
+            "evidence_blocks": evidence,
+            "tables": own,
             "figures": [_figure(k, figures[k], out) for k in c.get("figures", ()) if k in figures],
             "section": _part_of(c, part_ids),
         })

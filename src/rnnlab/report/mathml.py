@@ -24,6 +24,8 @@ ELEMENTS = frozenset(
     "math mrow mi mn mo ms mtext mspace msub msup msubsup munder mover munderover mfrac msqrt mroot mstyle "
     "merror mpadded mphantom menclose mtable mtr mtd mlabeledtr semantics annotation mmultiscripts mprescripts "
     "none maligngroup malignmark mfenced".split())
+SIGNS = frozenset("-+\u2212\u00b1")  # -, +, minus sign, plus-minus
+CLOSERS = frozenset(")]}|\u2016!\u2032")  # after these a sign is binary: (a) - b, |x| - 1, n! - 1
 _MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.DOTALL)
 
 
@@ -36,9 +38,26 @@ def to_mathml(latex: str) -> Markup:
         return Markup("<code class='tex'>{}</code>").format(latex)
     if any(el.tag not in ELEMENTS for el in root.iter()) or root.tag != "math":
         return Markup("<code class='tex'>{}</code>").format(latex)
+    _unary_signs(root)
     root.set("xmlns", MATHML_NS)
     root.set("alttext", latex)  # what screen readers and copy-paste get
     return Markup(ET.tostring(root, encoding="unicode", short_empty_elements=False))
+
+
+def _unary_signs(root: ET.Element) -> None:
+    """A sign right after an operator or an opening bracket is unary: "= -0.5", "[-1, 1]" get no space after it.
+
+    latex2mathml writes a flat row, so the browser would space it as a binary minus ("c = − 0.5").
+    """
+    for parent in root.iter():
+        prev: ET.Element | None = None
+        for child in parent:
+            if (child.tag == "mo" and (child.text or "").strip() in SIGNS
+                    and (prev is None or (prev.tag == "mo" and (prev.text or "").strip() not in CLOSERS))):
+                child.set("form", "prefix")
+                child.set("lspace", "0")
+                child.set("rspace", "0")
+            prev = child
 
 
 def typeset(text: str | None) -> Markup:

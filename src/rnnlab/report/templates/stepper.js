@@ -45,7 +45,7 @@
 
   // --- copy buttons --------------------------------------------------------------------------------------------
   function selectCode(button) {
-    const code = button.parentElement.querySelector("code");
+    const code = button.parentElement.querySelector(".cmd");  // every command, one a line
     const range = document.createRange();
     range.selectNodeContents(code);
     const sel = window.getSelection();

@@ -242,7 +242,7 @@ def plot_panels(fig: Figure, result: ClippingResult) -> list[Axes]:
         ax.set_xlabel("training step")
         ax.set_ylabel("training loss (MSE)")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
+        ax.legend(fontsize=9)
     ax_a.set_yscale("log")
     ax_a.set_title("(a) no clipping (log scale)")
     ax_b.set_title("(b) clipped (linear scale)")
@@ -268,7 +268,7 @@ def plot_panels(fig: Figure, result: ClippingResult) -> list[Axes]:
     ax_d.set_ylim(0, 1.02)
     ax_d.set_ylabel("test error rate")
     ax_d.set_title("(d) test error, one dot per run")
-    ax_d.legend(fontsize="small")
+    ax_d.legend(fontsize=9)
     learned = ", ".join(f"{k} {summary[k]['learned']}/{n}" for k in clipped)
     diverged = ", ".join(f"{k} {d}/{n}" for k, d in zip(c.clips, ks, strict=True))
     fig.suptitle(f"{c.cell}, ||W||_2 = {c.w_norm:g} at init, {c.task} T = {c.T}. Diverged: {diverged};\n"

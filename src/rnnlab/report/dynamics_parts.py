@@ -172,7 +172,7 @@ def _one_legend(fig: Figure, axes: Any, labels: list[str]) -> None:
         if legend is not None:
             legend.remove()
     handles = [h for h in axes[0].get_lines() if h.get_label() and not h.get_label().startswith("_")]
-    fig.legend(handles[: len(labels)], labels, loc="outside lower center", ncols=2, fontsize="small")
+    fig.legend(handles[: len(labels)], labels, loc="outside lower center", ncols=2, fontsize=9)
 
 
 # --- S4 ---------------------------------------------------------------------------------------------

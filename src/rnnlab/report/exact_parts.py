@@ -182,10 +182,10 @@ def _s1_sign_figure(out: PartResult, net: Net, T: int = 8) -> str:
                         ha="center", fontsize=9)
     ax.axhline(0.5, color="gray", lw=1, ls="--")
     ax.set_ylim(-0.15, 1.15)
-    ax.set_xlabel("alternating sum S = Σ (−1)^(T−i) x_i over all 256 inputs of length 8 (labels: inputs)")
+    ax.set_xlabel(r"alternating sum $S = \sum_i (-1)^{T-i} x_i$ over all 256 inputs of length 8 (labels: inputs)")
     ax.set_ylabel("y_T")
     ax.set_title("S1: y is the sign of S; even and odd inputs land on both sides")
-    ax.legend(fontsize=9, loc="center right")
+    ax.legend(fontsize=9, loc="lower right")
     return out.add_figure("s1-sign", fig, "y is near 1 for every positive alternating sum, exactly 1/2 at 0 and near "
                                           "0 below, whatever the parity: both parities reach both outputs.")
 

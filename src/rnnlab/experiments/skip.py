@@ -22,10 +22,11 @@ from torch import Tensor
 
 from rnnlab.core.activations import sigmoid
 from rnnlab.core.recurrence import Recurrent
+from rnnlab.dynamics.batched import train_batched
 from rnnlab.dynamics.probe import linear_readout, probe
 from rnnlab.dynamics.profile import DECAY_LABEL, decay_fit, format_rate
 from rnnlab.dynamics.tasks import get_task
-from rnnlab.dynamics.training import CELLS, TrainConfig, seeded, train
+from rnnlab.dynamics.training import CELLS, TrainConfig, seeded
 
 CELL_LABELS = {"sigmoid": "sigmoid", "skip": "sigmoid + skip M", "tanh": "tanh", "gru": "nn.GRU", "lstm": "nn.LSTM"}
 
@@ -175,12 +176,13 @@ def run(config: SkipConfig, progress: Callable[[int], None] | None = None) -> Sk
     decay = gradient_decay(config)
     large = gradient_decay(config, config.decay_w_norm) if config.decay_w_norm > 0 else None
     runs: list[Run] = []
+    n = len(config.seeds)
     for cell in config.cells:
         for T in config.lengths:
-            for seed in config.seeds:
-                r = train(config.train_config(cell, T, seed), (lambda step: progress(1)) if progress else None)
-                if progress:
-                    progress(config.steps - r.steps_run)
+            # The seeds of one (cell, T) train as one batched computation: the same numbers as one run per seed.
+            results = train_batched([config.train_config(cell, T, seed) for seed in config.seeds],
+                                    (lambda step: progress(n)) if progress else None)
+            for seed, r in zip(config.seeds, results, strict=True):
                 runs.append(Run(cell, T, seed, r.solved, r.test_error, r.steps_run))
     success = {c: [sum(r.solved for r in runs if r.cell == c and r.T == T) / len(config.seeds)
                    for T in config.lengths] for c in config.cells}

@@ -179,7 +179,7 @@ def _one_legend(fig: Figure, axes: Any, labels: list[str]) -> None:
 
 def _s4_settings(scale: str) -> skip.SkipConfig:
     if scale == "quick":
-        return skip.SkipConfig(cells=("sigmoid", "skip"), lengths=(15,), seeds=tuple(range(5)), steps=200,
+        return skip.SkipConfig(cells=("sigmoid", "skip"), lengths=(15,), seeds=tuple(range(10)), steps=200,
                                check_every=25, decay_seeds=tuple(range(10)))
     return skip.SkipConfig(cells=("sigmoid", "skip", "tanh", "gru"), lengths=(10, 15, 20),
                            seeds=tuple(range(10)), steps=1000, check_every=25, decay_seeds=tuple(range(20)))

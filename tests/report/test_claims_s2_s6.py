@@ -147,7 +147,7 @@ class Derailing(nn.Module):
 HMM_SMALL = dict(n_states=8, n_symbols=6, seed=0, concentration=0.1, stay=0.5)
 
 
-def _exposure_evidence(model: Any, hmm: HMM, seeds: int = 4) -> dict[str, Any]:
+def _exposure_evidence(model: Any, hmm: HMM, seeds: int = 5) -> dict[str, Any]:
     """Score a model against the exact source with a different sampling seed per 'seed'."""
     return gp.measure_exposure([oracle_curves(model, hmm, 128, 24, seed=s).summary() for s in range(seeds)],
                                list(range(seeds)))

@@ -7,6 +7,7 @@ equivalence-style bound: whatever the effect is, it is too small to claim); othe
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -100,3 +101,26 @@ def rate_at_least(k: int, n: int, p0: float, *, alpha: float = ALPHA) -> Decisio
     low, high = wilson_interval(k, n, 1 - 2 * alpha)
     return Decision(_verdict(p, p_opp, math.inf, 0.0, alpha), "exact binomial test, one-sided", p, p_opp,
                     k / n - p0, low - p0, high - p0, 0.0)
+
+
+def compare_paired(a: Sequence[float], b: Sequence[float], *, margin: float = 0.0,
+                   alpha: float = ALPHA) -> Decision:
+    """Is A above B when the values come in pairs (the same seed measured twice)? An exact sign-flip test on the
+    per-pair differences (all 2^n sign patterns; with n pairs the smallest p is 2^-n, so n >= 5 is needed to
+    reach 5%), with Student's t interval of the mean difference for the margin."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    n = len(d)
+    if n < 2 or len(a) != len(b) or not np.isfinite(d).all():
+        raise ValueError("compare_paired needs at least two finite pairs")
+    if n > 20:
+        raise ValueError(f"compare_paired enumerates 2^n sign patterns; {n} pairs are too many")
+    signs = np.array(list(itertools.product((1.0, -1.0), repeat=n)))  # (2^n, n)
+    means = (signs * np.abs(d)).mean(axis=1)
+    observed = float(d.mean())
+    tol = 1e-12 * max(1.0, float(np.abs(d).max()))
+    p = float((means >= observed - tol).mean())
+    p_opp = float((means <= observed + tol).mean())
+    half = float(stats.t.ppf(1 - alpha, n - 1) * d.std(ddof=1) / math.sqrt(n))
+    return Decision(_verdict(p, p_opp, observed + half, margin, alpha), "exact sign-flip test on paired "
+                    "differences, one-sided; Student's t interval", p, p_opp, observed, observed - half,
+                    observed + half, margin)

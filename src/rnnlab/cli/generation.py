@@ -187,7 +187,7 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
     result = None
     model_defaults, train_defaults = LMConfig(corpus.vocab.size), TrainConfig()
     if prompt is None:
-        prompt = _default_prompt(corpus, data)
+        prompt = corpus.default_prompt()
     try:
         corpus.vocab.encode(prompt)
     except ValueError as e:
@@ -250,17 +250,6 @@ def lm(data: str, level: str, cell: str | None, hidden: int | None, layers: int,
     if sample_len > 0:
         click.echo("--- sample ---")
         click.echo(out["sample"])
-
-
-def _default_prompt(corpus: Any, data: str) -> str:
-    """ROMEO: on Tiny Shakespeare; otherwise the start of the validation text's first line (up to 16 tokens),
-    so that the prompt is always made of the data's own tokens."""
-    if data == "tinyshakespeare":
-        return "ROMEO:"
-    tokens = corpus.val[:16].tolist()
-    text = corpus.vocab.decode(tokens)
-    first = text.split("\n")[0] if corpus.vocab.level == "char" else text
-    return first or text[:1]
 
 
 # ---------------------------------------------------------------------------------------------- exposure

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -148,13 +147,9 @@ def verify(net_name: Net, spec_path: LoadedSpec | None, h0: tuple[float, ...] | 
 
 def _compile_many(config_path: str, activation: str, as_json: bool) -> int:
     """--config: compile every automaton the TOML file lists and check each net twice (compiler_check)."""
-    try:
-        with open(config_path, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as e:
-        raise ValueError(f"cannot read config file {config_path!r}: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"config file {config_path!r} is not valid TOML: {e}") from None
+    from rnnlab.experiments.config import read_toml
+
+    data = read_toml(config_path)
     try:
         cfg = CompilerCheckConfig.from_dict(data)
     except (TypeError, ValueError) as e:

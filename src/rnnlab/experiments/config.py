@@ -37,13 +37,19 @@ def config_from_dict(cls: type[C], data: dict[str, Any], where: str = "config") 
         raise ValueError(f"{where}: {e}") from None
 
 
-def load_config(cls: type[C], path: str | Path) -> C:
-    """Read a TOML file into the config dataclass cls (see config_from_dict)."""
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A settings file's table; an unreadable or malformed file is a ValueError naming it."""
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        return tomllib.loads(p.read_text(encoding="utf-8"))
     except OSError as e:
-        raise ValueError(f"cannot read config {str(p)!r}: {e.strerror or e}") from None
+        raise ValueError(f"cannot read config file {str(p)!r}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"config file {str(p)!r} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"config {str(p)!r} is not valid TOML: {e}") from None
-    return config_from_dict(cls, data, str(p))
+        raise ValueError(f"config file {str(p)!r} is not valid TOML: {e}") from None
+
+
+def load_config(cls: type[C], path: str | Path) -> C:
+    """Read a TOML file into the config dataclass cls (see config_from_dict)."""
+    return config_from_dict(cls, read_toml(path), str(path))

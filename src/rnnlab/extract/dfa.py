@@ -10,24 +10,15 @@ from __future__ import annotations
 from collections import deque
 
 from rnnlab.exact.automaton import Automaton
+from rnnlab.exact.compiler import reachable_states
 
 __all__ = ["minimal", "shortest_difference", "state_of"]
-
-
-def _reachable(dfa: Automaton) -> list[int]:
-    seen, order = {dfa.start}, [dfa.start]
-    for q in order:
-        for r in dfa.delta[q]:
-            if r not in seen:
-                seen.add(r)
-                order.append(r)
-    return order
 
 
 def _moore(dfa: Automaton, start_accepts: bool) -> Automaton:
     """The minimal DFA (Moore's partition refinement) with the start state's accept bit set as given;
     states named q0, q1, ... in breadth-first order from the start."""
-    states = _reachable(dfa)
+    states = reachable_states(dfa)
     acc = {q: (q in dfa.accept) if q != dfa.start else start_accepts for q in states}
     block = {q: int(acc[q]) for q in states}
     while True:

@@ -102,6 +102,15 @@ class Corpus:
     val: Tensor  # (N_val,) int64 token ids
     source: str  # where the text came from
 
+    def default_prompt(self) -> str:
+        """ROMEO: on Tiny Shakespeare; otherwise the start of the validation text's first line (up to 16 tokens),
+        so that a prompt is always made of the text's own tokens."""
+        if self.source == BUILTIN:
+            return "ROMEO:"
+        text = self.vocab.decode(self.val[:16].tolist())
+        first = text.split("\n")[0] if self.vocab.level == "char" else text
+        return first or text[:1]
+
 
 def make_corpus(source: str = BUILTIN, level: str = "char", train_frac: float = 0.9, min_count: int = 3) -> Corpus:
     """Load, tokenise and split a text the way nanoGPT splits Tiny Shakespeare."""

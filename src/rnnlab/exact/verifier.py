@@ -156,6 +156,35 @@ def _keys(rows: np.ndarray, spec_states: list[int]) -> list[tuple[bytes, int]]:
             for k in range(len(rows))]
 
 
+class _Visited:
+    """The search graph so far: every (net state, spec state) pair seen, with the edge that first reached it."""
+
+    def __init__(self, key: tuple[bytes, int], start: int, max_states: int) -> None:
+        self.index = {key: 0}  # pair key -> pair number
+        self.spec_state, self.parent, self.via = [start], [-1], [-1]  # per pair: spec state, parent pair, symbol
+        self.max_states = max_states
+
+    def __len__(self) -> int:
+        return len(self.spec_state)
+
+    def admit(self, key: tuple[bytes, int], parent: int, symbol: int) -> int | None:
+        """The new pair's number, or None if it was seen before."""
+        if key in self.index:
+            return None
+        if len(self) >= self.max_states:
+            raise ValueError(f"more than {self.max_states} reachable (net state, spec state) pairs; the net may not "
+                             f"be a finite machine of manageable size (raise max_states to explore further)")
+        i = len(self)
+        self.index[key] = i
+        self.spec_state.append(key[1])
+        self.parent.append(parent)
+        self.via.append(symbol)
+        return i
+
+    def path(self, i: int) -> list[int]:
+        return _path(self.parent, self.via, i)
+
+
 def _explore(machine: _Machine, spec: Automaton | None, alphabet: Sequence[str], max_states: int,
              stop_at_mismatch: bool, track_margin: bool) -> _Exploration:
     """BFS over (net state, spec state); spec None explores the net alone (margins only).
@@ -171,8 +200,7 @@ def _explore(machine: _Machine, spec: Automaton | None, alphabet: Sequence[str],
 
     h0 = machine.h0.numpy()
     D = len(h0)
-    spec_state, parent, via = [start], [-1], [-1]
-    index = {_keys(h0[None, :], [start])[0]: 0}
+    seen = _Visited(_keys(h0[None, :], [start])[0], start, max_states)
     frontier, rows_of = [0], {0: h0}  # rows_of: the state vector of every frontier pair
     margin: Tensor | None = None
     configurations, mismatch = 0, None
@@ -190,33 +218,23 @@ def _explore(machine: _Machine, spec: Automaton | None, alphabet: Sequence[str],
             if track_margin:
                 level = torch.cat(zs, dim=1).abs().amin(dim=0)  # (units,)
                 margin = level if margin is None else torch.minimum(margin, level)
-            q = torch.tensor([spec_state[i] for i in part]).repeat_interleave(A)  # (F*A,)
+            q = torch.tensor([seen.spec_state[i] for i in part]).repeat_interleave(A)  # (F*A,)
             a = torch.arange(A).repeat(F)  # (F*A,)
             q_next = delta[q, a]
             if spec is not None and mismatch is None:
                 bad = (y[:, 0] != accept[q_next]).nonzero()
                 if len(bad):
                     k = int(bad[0])
-                    mismatch = _path(parent, via, part[k // A]) + [k % A]
+                    mismatch = seen.path(part[k // A]) + [k % A]
                     if stop_at_mismatch:
-                        return _Exploration(len(spec_state), mismatch, margin, configurations)
+                        return _Exploration(len(seen), mismatch, margin, configurations)
             rows, q_list = s_next.numpy(), q_next.tolist()
             for k, key in enumerate(_keys(rows, q_list)):
-                if key not in index:
-                    if len(spec_state) >= max_states:
-                        raise ValueError(
-                            f"more than {max_states} reachable (net state, spec state) pairs; the net may not be a "
-                            f"finite machine of manageable size (raise max_states to explore further)"
-                        )
-                    i = len(spec_state)
-                    index[key] = i
+                if (i := seen.admit(key, part[k // A], k % A)) is not None:
                     new_frontier.append(i)
                     new_rows[i] = rows[k].copy()
-                    spec_state.append(q_list[k])
-                    parent.append(part[k // A])
-                    via.append(k % A)
         frontier, rows_of = new_frontier, new_rows
-    return _Exploration(len(spec_state), mismatch, margin, configurations)
+    return _Exploration(len(seen), mismatch, margin, configurations)
 
 
 class _SparseMachine:
@@ -324,8 +342,7 @@ def _explore_sparse(machine: _SparseMachine, spec: Automaton | None, alphabet: S
     h0 = machine.h0
     h0.sort_indices()
     h0.eliminate_zeros()
-    spec_state, parent, via = [start], [-1], [-1]
-    index = {(_row_key(h0, 0), start): 0}
+    seen = _Visited((_row_key(h0, 0), start), start, max_states)
     D = h0.shape[1]
     frontier, rows_of = [0], {0: (h0.indices.astype(np.int64), h0.data.copy())}  # a row as (columns, values)
     margin: np.ndarray | None = None
@@ -346,36 +363,25 @@ def _explore_sparse(machine: _SparseMachine, spec: Automaton | None, alphabet: S
             configurations += F * A
             if track_margin:
                 margin = m if margin is None else np.minimum(margin, m)
-            q = np.repeat(np.asarray([spec_state[i] for i in part]), A)  # (F*A,)
+            q = np.repeat(np.asarray([seen.spec_state[i] for i in part]), A)  # (F*A,)
             a = np.tile(np.arange(A), F)
             q_next = delta[q, a]
             if spec is not None and mismatch is None:
                 bad = np.nonzero(y[:, 0] != accept[q_next])[0]
                 if len(bad):
                     k = int(bad[0])
-                    mismatch = _path(parent, via, part[k // A]) + [k % A]
+                    mismatch = seen.path(part[k // A]) + [k % A]
                     if stop_at_mismatch:
-                        return _Exploration(len(spec_state), mismatch, None, configurations)
+                        return _Exploration(len(seen), mismatch, None, configurations)
             s_next.sort_indices()
             q_list = q_next.tolist()
             for k in range(F * A):
-                key = (_row_key(s_next, k), q_list[k])
-                if key not in index:
-                    if len(spec_state) >= max_states:
-                        raise ValueError(
-                            f"more than {max_states} reachable (net state, spec state) pairs; the net may not be a "
-                            f"finite machine of manageable size (raise max_states to explore further)"
-                        )
-                    i = len(spec_state)
-                    index[key] = i
+                if (i := seen.admit((_row_key(s_next, k), q_list[k]), part[k // A], k % A)) is not None:
                     new_frontier.append(i)
                     lo, hi = s_next.indptr[k], s_next.indptr[k + 1]
                     new_rows[i] = (s_next.indices[lo:hi].astype(np.int64), s_next.data[lo:hi].copy())
-                    spec_state.append(q_list[k])
-                    parent.append(part[k // A])
-                    via.append(k % A)
         frontier, rows_of = new_frontier, new_rows
-    return _Exploration(len(spec_state), mismatch,
+    return _Exploration(len(seen), mismatch,
                         torch.from_numpy(margin) if margin is not None else None, configurations)
 
 

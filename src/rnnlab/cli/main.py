@@ -12,12 +12,12 @@ from collections.abc import Sequence
 import click
 
 from rnnlab import __version__
-from rnnlab.cli import bench, dynamics, exact, extract, generation, report, sweep, verify
+from rnnlab.cli import bench, dynamics, exact, extract, generation, report, reproduce, sweep, verify
 from rnnlab.errors import NonFiniteError
 from rnnlab.files import json_text
 
 # One module per command group; each exposes COMMANDS, a list of click commands.
-COMMAND_GROUPS = [exact, verify, extract, dynamics, generation, bench, report, sweep]
+COMMAND_GROUPS = [exact, verify, extract, dynamics, generation, bench, report, sweep, reproduce]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -76,3 +76,7 @@ def _one_line(e: BaseException) -> str:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from rnnlab.core.activations import TANH, sigmoid
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.clipping import Clip, ClipLog, clip_gradients
+from rnnlab.dynamics.inits import INITS, init_weights
 from rnnlab.dynamics.regulariser import omega_backward
 from rnnlab.dynamics.tasks import SUCCESS_ERROR_RATE, TEST_SEQUENCES, Task, get_task
 from rnnlab.errors import NonFiniteError
@@ -113,6 +114,7 @@ class TrainConfig:
     momentum: float = 0.9  # msgd only: torch.optim.SGD's momentum
     omega: float = 0.0  # weight of the regulariser Omega (Pascanu et al. 2013, 3.3); sigmoid and tanh cells only
     dtype: str = "float32"  # "float32" or "float64": weights and data
+    init: str | None = None  # one of inits.INITS: Pascanu et al. 2013's initialisation (None: the cell's default)
 
     def __post_init__(self) -> None:
         get_task(self.task)
@@ -137,6 +139,11 @@ class TrainConfig:
             raise ValueError(f"Omega needs a sigmoid or tanh cell (one recurrent matrix), got {self.cell!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"unknown dtype {self.dtype!r}; valid: {', '.join(DTYPES)}")
+        if self.init is not None:
+            if self.init not in INITS:
+                raise ValueError(f"unknown initialisation {self.init!r}; valid: {', '.join(INITS)}")
+            if self.cell != INITS[self.init][0]:
+                raise ValueError(f"initialisation {self.init!r} needs cell {INITS[self.init][0]!r}, got {self.cell!r}")
 
 
 @dataclass(frozen=True)
@@ -162,9 +169,13 @@ def build_model(config: TrainConfig) -> SequenceModel:
     task = get_task(config.task)
     with seeded(config.seed):
         rnn = make_rnn(config.cell, task.n_in, config.hidden, config.delay)
-        if config.w_norm is not None:
-            set_spectral_norm(rnn, config.w_norm)
-        return SequenceModel(rnn, config.hidden, task.n_out).to(DTYPES[config.dtype])
+        model = SequenceModel(rnn, config.hidden, task.n_out)
+    if config.init is not None:  # drawn from its own generator, as the authors' code draws from RandomState(seed)
+        assert isinstance(rnn, Recurrent)
+        init_weights(rnn, model.readout, config.init, torch.Generator().manual_seed(config.seed))
+    if config.w_norm is not None:
+        set_spectral_norm(rnn, config.w_norm)
+    return model.to(DTYPES[config.dtype])
 
 
 @torch.no_grad()

@@ -1,10 +1,15 @@
-"""The paper's initialisations, as the authors' code draws them."""
+"""The Pascanu et al. 2013 rerun: the initialisations as the authors' code draws them, the protocol, the labels
+against the paper's statements, and a run end to end that resumes from its finished cells."""
+
+from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from torch import nn
 
 from rnnlab.core import TANH, Recurrent, sigmoid
+from rnnlab.experiments import pascanu2013 as p13
 from rnnlab.experiments.pascanu2013 import SMART_NONZEROS, init_weights, sparse_recurrent
 
 
@@ -31,3 +36,137 @@ def test_smart_init_on_a_cell_and_refusals() -> None:
         init_weights(rnn, readout, "sigmoid", torch.Generator())
     with pytest.raises(ValueError, match="unknown initialisation"):
         init_weights(rnn, readout, "orthogonal", torch.Generator())
+
+
+# --- the protocol through TrainConfig ------------------------------------------------------------------------------
+
+def test_build_model_applies_the_papers_init_drawn_from_the_seed() -> None:
+    from rnnlab.dynamics.training import TrainConfig, build_model
+
+    config = TrainConfig(cell="tanh", init="tanh_smart", hidden=50, seed=7)
+    model = build_model(config)
+    rnn, readout = Recurrent(6, 50, TANH, batch_first=True), nn.Linear(50, 4)
+    init_weights(rnn, readout, "tanh_smart", torch.Generator().manual_seed(7))  # the oracle: the same draws
+    assert torch.equal(model.rnn.W, rnn.W.float()) and torch.equal(model.readout.weight, readout.weight.float())
+    assert not torch.equal(build_model(TrainConfig(cell="tanh", init="tanh_smart", hidden=50, seed=8)).rnn.W,
+                           model.rnn.W)
+    with pytest.raises(ValueError, match="needs cell 'sigmoid'"):
+        TrainConfig(cell="tanh", init="sigmoid")
+    with pytest.raises(ValueError, match="unknown initialisation"):
+        TrainConfig(cell="tanh", init="orthogonal")
+
+
+def test_cell_configs_state_the_protocol() -> None:
+    configs = p13.cell_configs("sigmoid", "MSGD-CR", 50, 1000)
+    assert [c.seed for c in configs] == list(range(5))
+    c = configs[0]
+    assert (c.cell, c.init, c.hidden, c.lr, c.batch, c.optimizer) == ("sigmoid", "sigmoid", 50, 0.01, 20, "sgd")
+    assert (c.clip.kind, c.clip.c, c.omega, c.test_sequences, c.steps) == ("norm", 1.0, 2.0, 10_000, 1000)
+    assert p13.cell_configs("tanh", "MSGD", 50, 10)[0].clip.kind == "none"
+    assert p13.BUDGETS["paper"].updates == 5_000_000
+
+
+# --- labels against the paper's statements ----------------------------------------------------------------------
+
+def _cell(init: str, method: str, T: int, successes: int, updates: int | None = 10_000) -> p13.CellResult:
+    solved = tuple(i < successes for i in range(5))
+    return p13.CellResult(init, method, T, updates, solved, tuple(500 if s else updates or 0 for s in solved),
+                          tuple(0.0 if s else 0.5 for s in solved))
+
+
+def test_solves_statement_flips_with_the_successes() -> None:
+    key = ("tanh_smart", "MSGD-CR", 200)
+    assert p13.label({key: _cell(*key, 5)}, key)[0] == "reproduced"
+    status, why = p13.label({key: _cell(*key, 4)}, key)
+    assert status == "not reproduced" and "10,000 updates" in why and "5,000,000" in why  # the budget beside theirs
+    paper = _cell(*key, 4, updates=p13.PAPER_UPDATES)
+    assert "the paper allowed" not in p13.label({key: paper}, key)[1]
+    assert p13.label({}, key)[0] == "not run at this budget"
+    assert p13.label({key: p13.CellResult(*key, None, (), (), ())}, key)[0] == "not run at this budget"
+
+
+def test_comparison_statements_flip_and_need_both_cells() -> None:
+    c, m, cr = ("tanh", "MSGD-C", 100), ("tanh", "MSGD", 100), ("tanh", "MSGD-CR", 100)
+    cells = {c: _cell(*c, 3), m: _cell(*m, 1), cr: _cell(*cr, 5)}
+    assert p13.label(cells, c)[0] == "reproduced"  # clipping at least as often as MSGD
+    assert p13.label(cells, m)[0] == "reproduced"  # MSGD no more often than MSGD-CR
+    cells = {c: _cell(*c, 1), m: _cell(*m, 3), cr: _cell(*cr, 2)}
+    assert p13.label(cells, c)[0] == "not reproduced"
+    assert p13.label(cells, m)[0] == "not reproduced"
+    cells = {c: _cell(*c, 0), m: _cell(*m, 0), cr: _cell(*cr, 0)}
+    assert p13.label(cells, c) == ("not reproduced", "neither MSGD-C nor MSGD solved it within 10,000 updates per "
+                                   "run (the paper allowed 5,000,000)")
+    assert p13.label({c: _cell(*c, 3)}, c)[0] == "not run at this budget"  # MSGD not run: nothing to compare
+
+
+def test_beyond_the_papers_lengths_there_is_no_statement() -> None:
+    key = ("tanh", "MSGD-CR", 400)
+    assert p13.label({key: _cell(*key, 5)}, key)[0] == "not run at this budget"
+
+
+def test_median_updates_counts_the_successful_seeds_only() -> None:
+    cell = p13.CellResult("tanh", "MSGD", 50, 1000, (True, False, True, True, False), (300, 1000, 100, 700, 1000),
+                          (0.0,) * 5)
+    assert cell.successes == 3 and cell.median_updates == 300
+    assert _cell("tanh", "MSGD", 50, 0).median_updates is None
+
+
+# --- a run end to end, resumed ------------------------------------------------------------------------------------
+
+TINY = p13.Budget("tiny", (5,), 400, 50, "tests: a length the protocol solves in a few hundred updates", (10, 20))
+
+
+def test_tiny_budget_runs_labels_generalises_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = p13.reproduce(TINY, tmp_path, workers=1, inits=("tanh_smart",))
+    cells = {k: c for k, c in r.cells.items() if c.run}
+    assert sorted(cells) == [("tanh_smart", m, 5) for m in sorted(p13.METHODS)]
+    assert len(list((tmp_path / "trials").glob("*.json"))) == 15  # one record per seed
+    rows = {(row["init"], row["method"], row["T"]): row for row in r.rows()}
+    assert rows[("tanh_smart", "MSGD-CR", 5)]["successes"] == 5  # T = 5 is solved within 400 updates
+    assert rows[("tanh_smart", "MSGD-CR", 5)]["status"] == "reproduced"
+    assert rows[("sigmoid", "MSGD", 5)]["status"] == "not run at this budget"
+    assert {g["method"] for g in r.generalisation} == set(p13.METHODS)
+    assert all(set(g["errors"]) == {10, 20} for g in r.generalisation)
+    assert p13.latest(tmp_path) is None  # not one of the named budgets, and a subset of the inits
+
+    calls: list[int] = []
+    monkeypatch.setattr(p13, "train_batched", lambda configs: calls.append(len(configs)))  # must not be called
+    again = p13.reproduce(TINY, tmp_path, workers=1, inits=("tanh_smart",))
+    assert calls == [] and again.rows() == r.rows()
+
+
+def test_an_interrupted_run_redoes_only_the_missing_cell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    budget = p13.Budget("tiny", (5,), 30, 10, "tests", (10,))
+    p13.reproduce(budget, tmp_path, workers=1, inits=("tanh",))
+    lost = p13._trials(p13.cell_configs("tanh", "MSGD-C", 5, 30), ("tanh", "MSGD-C", 5))[2]
+    (tmp_path / "trials" / f"{lost.id}.json").unlink()  # as if killed while that cell ran
+    real = p13.train_batched
+    trained: list[tuple[str, str | None, int]] = []
+
+    def spy(configs: list[Any]) -> Any:
+        trained.append((configs[0].cell, configs[0].init, configs[0].clip.kind))
+        return real(configs)
+
+    monkeypatch.setattr(p13, "train_batched", spy)
+    r = p13.reproduce(budget, tmp_path, workers=1, inits=("tanh",))
+    assert trained == [("tanh", "tanh", "norm")]  # MSGD-C (norm clipping, no Omega) only
+    assert r.cells[("tanh", "MSGD-C", 5)].run
+
+
+def test_bad_arguments_are_value_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown initialisation"):
+        p13.reproduce(TINY, tmp_path, inits=("orthogonal",))
+    with pytest.raises(ValueError, match="unknown backend"):
+        p13.reproduce(TINY, tmp_path, backend="slurm")
+    with pytest.raises(ValueError, match="--address"):
+        p13.reproduce(TINY, tmp_path, address="auto")
+    with pytest.raises(ValueError, match="unknown method"):
+        p13.cell_configs("tanh", "Adam", 50, 10)
+
+
+def test_cost_estimate_scales_the_measured_rate_to_every_cell() -> None:
+    budget = p13.Budget("paper-like", (5, 6), 1_000_000, 10, "tests")
+    est = p13.estimate_cost(budget, updates=3)
+    assert set(est.per_1k) == {(m, T) for m in p13.METHODS for T in (5, 6)} and est.cells == 18
+    assert est.total_cpu_s == pytest.approx(sum(3 * s * 1000 for s in est.per_1k.values()))  # 3 inits, 1000 x 1k
+    assert "CPU-hours" in est.lines()[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ from rnnlab.cli.params import count
 from rnnlab.cli.progress import progress_bar
 from rnnlab.experiments import pascanu2013 as p13
 from rnnlab.plotting import save_figure
+from rnnlab.sweep.ray_backend import import_ray
 
 EXPERIMENTS = ("pascanu2013",)
 
@@ -36,11 +38,12 @@ def _table(r: p13.Reproduction) -> Table:
 def _generalisation_table(r: p13.Reproduction) -> Table:
     table = Table(title="Generalisation: error rate of each successful net on fresh longer sequences "
                         f"({r.budget.generalisation_sequences:,} per length)")
-    for head in ("init", "method", "trained T", "seed", *(f"T={L}" for L in p13.GENERALISATION_LENGTHS)):
+    lengths = r.budget.generalisation_lengths
+    for head in ("init", "method", "trained T", "seed", *(f"T={L}" for L in lengths)):
         table.add_column(head, justify="left" if head in ("init", "method") else "right")
     for g in r.generalisation:
         table.add_row(p13.INIT_LABELS[g["init"]], g["method"], str(g["T"]), str(g["seed"]),
-                      *(f"{g['errors'][L]:.3f}" for L in p13.GENERALISATION_LENGTHS))
+                      *(f"{g['errors'][L]:.3f}" for L in lengths))
     return table
 
 
@@ -78,14 +81,25 @@ def reproduce(experiment: str, budget: str, backend: str, address: str | None, w
     """
     b = p13.BUDGETS[budget]
     out = Path(out_dir) if out_dir else p13.default_out(budget)
-    if budget == "paper":
-        click.echo("measuring the cost of the paper budget on this machine ...", err=True)
+    estimate = None
+    if budget == "paper":  # its cost, measured here, before anything runs
         estimate = p13.estimate_cost(b)
+        problem = None
+        if backend != "ray":
+            problem = "the paper budget runs only as a Ray job: add --backend ray (and --address for a cluster)"
+        else:
+            try:
+                import_ray()
+            except ValueError as e:
+                problem = f"{e}; the paper budget runs only as a Ray job"
+        if problem:  # refused: the estimate on stdout, the reason as the one line on stderr
+            if as_json:
+                emit_json({"budget": budget, "error": problem, "cost_estimate": estimate.to_dict()})
+            else:
+                click.echo("\n".join(estimate.lines()))
+            raise click.ClickException(problem)
         for line in estimate.lines():
             click.echo(line, err=True)
-        if backend != "ray":
-            raise click.ClickException("the paper budget runs only as a Ray job: add --backend ray "
-                                       "(and --address for a cluster)")
     with progress_bar(None, f"pascanu2013 {budget}: cells ({backend})", enabled=True) as advance:
         state = {"done": 0}
 
@@ -104,11 +118,12 @@ def reproduce(experiment: str, budget: str, backend: str, address: str | None, w
     p13.draw_success(axes, r)
     counts = r.counts()
     fig.suptitle(f"Pascanu et al. 2013 temporal order, budget {b.name}: {counts['reproduced']} cells reproduced, "
-                 f"{counts['not reproduced']} not, {counts['not run at this budget']} not run "
-                 "(filled marker: reproduced)")
+                 f"{counts['not reproduced']} not, {counts['not run at this budget']} not run")
+    fig.supxlabel(textwrap.fill(p13.statements_note(b), 190), fontsize=8)
     figure = save_figure(fig, out / "success.png")
     if as_json:
-        emit_json({**r.to_dict(), "out": str(out), "figure": str(figure)})
+        emit_json({**r.to_dict(), "out": str(out), "figure": str(figure),
+                   "cost_estimate": estimate.to_dict() if estimate else None})
         return
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(_table(r))

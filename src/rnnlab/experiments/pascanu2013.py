@@ -48,7 +48,7 @@ from rnnlab.sweep.config import Trial, trial_id
 from rnnlab.sweep.store import TRIALS_DIR, finished, save_record, write_json_atomic
 
 __all__ = ["BUDGETS", "INITS", "METHODS", "PAPER", "SMART_NONZEROS", "SMART_RADIUS", "Budget", "CellResult",
-           "Reproduction", "Statement", "cell_configs", "default_out", "draw_success", "estimate_cost",
+           "Reproduction", "Statement", "cell_configs", "default_out", "draw_success", "estimate_cost", "statements_note",
            "init_weights", "label", "latest", "load", "paper_statement", "reproduce", "sparse_recurrent"]
 
 HIDDEN = 50  # hidden units
@@ -77,15 +77,18 @@ class Budget:
     lengths: tuple[int, ...]  # sequence lengths T
     updates: int  # the most updates a run may take (runs stop once solved)
     generalisation_sequences: int  # fresh sequences per length in the generalisation test
-    note: str  # what it is for, and its measured wall time
+    note: str  # what it is for
+    generalisation_lengths: tuple[int, ...] = GENERALISATION_LENGTHS  # successful nets are tested at these lengths
 
 
-# The budgets, in one table. local is sized by measurement on a loaded 2-core machine (5 seeds batched, float32:
-# about 0.25 ms per time step per update for MSGD / MSGD-C and 0.4 ms with Omega), so that the runs that fail
-# and go to the cap fit in about an hour on two worker processes.
+# The budgets, in one table (lengths T, the update cap per run, generalisation sequences per length). Sized by
+# measurement on the 2-core machine (one cell = 5 seeds batched, float32, one thread; `rnnlab reproduce
+# pascanu2013 --budget paper` prints these rates): about 7 ms per update at T = 50 and 50 ms at T = 200 for
+# MSGD / MSGD-C, twice that with Omega. local: 18 cells, about 2,900 CPU-seconds if every run goes to its cap,
+# so about 25 minutes on two idle cores and about an hour when other work shares them. quick: seconds per cell.
 BUDGETS = {
-    "quick": Budget("quick", (50,), 300, 200, "minutes: the shortest length, a few hundred updates"),
-    "local": Budget("local", (50, 100), 10_000, 1000, "about an hour on 2 cores"),
+    "quick": Budget("quick", (50,), 200, 200, "minutes: the shortest length, 200 updates"),
+    "local": Budget("local", (50, 100), 8_000, 1000, "about an hour on 2 cores"),
     "paper": Budget("paper", (50, 100, 150, 200), PAPER_UPDATES, TEST_SEQUENCES,
                     "the paper's cap of 5M updates per run: a Ray job"),
 }
@@ -177,14 +180,15 @@ def _run_local(jobs: list[tuple[Key, list[TrainConfig]]], budget: Budget,
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    lengths, n = budget.generalisation_lengths, budget.generalisation_sequences
     if workers == 1:  # in this process: no pool to start
         for key, configs in jobs:
-            yield key, run_cell(configs, GENERALISATION_LENGTHS, budget.generalisation_sequences)
+            yield key, run_cell(configs, lengths, n)
         return
     context = multiprocessing.get_context("forkserver")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
-        futures = {pool.submit(run_cell, configs, GENERALISATION_LENGTHS, budget.generalisation_sequences): key
+        futures = {pool.submit(run_cell, configs, lengths, n): key
                    for key, configs in jobs}
         pending = set(futures)
         while pending:
@@ -206,7 +210,7 @@ def _run_ray(jobs: list[tuple[Key, list[TrainConfig]]], budget: Budget, address:
     else:
         connect(address)
     remote = ray.remote(num_cpus=1, max_retries=3)(run_cell)
-    refs = {remote.remote(configs, GENERALISATION_LENGTHS, budget.generalisation_sequences): key
+    refs = {remote.remote(configs, budget.generalisation_lengths, budget.generalisation_sequences): key
             for key, configs in jobs}
     pending = list(refs)
     try:
@@ -383,7 +387,7 @@ class Reproduction:
         return {"budget": b.name, "lengths": list(b.lengths), "updates_per_run": b.updates,
                 "paper_updates_per_run": PAPER_UPDATES, "complete": self.complete, "counts": self.counts(),
                 "cells": self.rows(), "generalisation": self.generalisation,
-                "generalisation_lengths": list(GENERALISATION_LENGTHS),
+                "generalisation_lengths": list(b.generalisation_lengths),
                 "generalisation_sequences": b.generalisation_sequences, "seconds": self.seconds}
 
 
@@ -487,17 +491,19 @@ METHOD_STYLE = {"MSGD": ("tab:blue", "o"), "MSGD-C": ("tab:orange", "s"), "MSGD-
 
 def draw_success(axes: list[Axes], r: Reproduction) -> None:
     """One panel per initialisation: success rate (of 5) against length per method; a filled marker is a cell
-    that reproduced the paper's statement, a hollow one a cell that did not; the paper's MSGD-CR statement
-    (100% up to 200) is the dashed line."""
+    that reproduced the paper's statement, a hollow one a cell that did not (methods drawn slightly apart so that
+    equal rates stay visible); the paper's MSGD-CR statement (100% up to 200) is the dashed line."""
+    all_T = sorted({k[2] for k in r.cells})
     for ax, init in zip(axes, INITS, strict=True):
-        lengths = [T for T in sorted({k[2] for k in r.cells}) if r.cells[(init, "MSGD", T)].run]
-        for method, (color, marker) in METHOD_STYLE.items():
+        lengths = [T for T in all_T if r.cells[(init, "MSGD", T)].run]
+        for i, (method, (color, marker)) in enumerate(METHOD_STYLE.items()):
+            xs = [T * (1 + 0.03 * (i - 1)) for T in lengths]
             rate = [r.cells[(init, method, T)].successes / SEEDS for T in lengths]
-            ax.plot(lengths, rate, color=color, label=method, lw=1.5)
-            for T, y in zip(lengths, rate, strict=True):
-                ok = label(r.cells, (init, method, T))[0] == "reproduced"
-                ax.plot([T], [y], marker=marker, color=color, ms=8, mfc=color if ok else "white", ls="")
-        paper_T = [T for T in sorted({k[2] for k in r.cells}) if T <= PAPER_MAX_T]
+            ax.plot(xs, rate, color=color, marker=marker, mfc="white", ms=8, lw=1.5, label=method)
+            ok = [label(r.cells, (init, method, T))[0] == "reproduced" for T in lengths]
+            ax.plot([x for x, o in zip(xs, ok, strict=True) if o], [y for y, o in zip(rate, ok, strict=True) if o],
+                    marker=marker, color=color, ms=8, ls="")
+        paper_T = [T for T in all_T if T <= PAPER_MAX_T]
         ax.plot(paper_T, [1.0] * len(paper_T), ls="--", color="grey", lw=1, label="paper: MSGD-CR 5/5 up to 200")
         ax.set_xscale("log")
         ax.set_xticks(paper_T, [str(T) for T in paper_T])
@@ -508,3 +514,10 @@ def draw_success(axes: list[Axes], r: Reproduction) -> None:
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("success rate (runs under 1% errors, of 5)")
     axes[-1].legend(fontsize=8, loc="center right")
+
+
+def statements_note(budget: Budget) -> str:
+    """The paper's statements and the update caps, for under the figure."""
+    said = "; ".join(f"{m}: {PAPER[m].text}" for m in METHODS)
+    return (f"Paper (Section 4.1, Fig. 7), {said}. Runs here: at most {budget.updates:,} updates; the paper's: "
+            f"up to {PAPER_UPDATES:,}. Filled marker: cell reproduced; hollow: not.")

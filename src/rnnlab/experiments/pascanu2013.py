@@ -48,8 +48,9 @@ from rnnlab.sweep.config import Trial, trial_id
 from rnnlab.sweep.store import TRIALS_DIR, finished, save_record, write_json_atomic
 
 __all__ = ["BUDGETS", "INITS", "METHODS", "PAPER", "SMART_NONZEROS", "SMART_RADIUS", "Budget", "CellResult",
-           "Reproduction", "Statement", "cell_configs", "default_out", "draw_success", "estimate_cost", "statements_note",
-           "init_weights", "label", "latest", "load", "paper_statement", "reproduce", "sparse_recurrent"]
+           "Reproduction", "Statement", "cell_configs", "default_out", "draw_success", "estimate_cost",
+           "init_weights", "label", "latest", "load", "paper_statement", "reproduce", "sparse_recurrent",
+           "statements_note"]
 
 HIDDEN = 50  # hidden units
 LR = 0.01  # learning rate

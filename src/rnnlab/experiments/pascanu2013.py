@@ -248,6 +248,9 @@ def reproduce(budget: Budget, out: str | Path, backend: str = "local", *, worker
     """
     if backend not in ("local", "ray"):
         raise ValueError(f"unknown backend {backend!r}; valid: local, ray")
+    unknown = [i for i in inits if i not in INITS]
+    if unknown or not inits:
+        raise ValueError(f"unknown initialisation(s) {unknown}; valid: {', '.join(INITS)}")
     if address is not None and backend != "ray":
         raise ValueError(f"--address {address!r} is for the ray backend; add --backend ray")
     if backend == "ray":
@@ -264,9 +267,6 @@ def reproduce(budget: Budget, out: str | Path, backend: str = "local", *, worker
     except OSError as e:
         raise ValueError(f"cannot write the output directory --out {str(out)!r}: {e.strerror or e}") from None
     start = time.perf_counter()
-    unknown = [i for i in inits if i not in INITS]
-    if unknown or not inits:
-        raise ValueError(f"unknown initialisation(s) {unknown}; valid: {', '.join(INITS)}")
     cells = budget_cells(budget, inits)
     jobs = []
     for key in cells:
@@ -448,7 +448,7 @@ def latest(out: str | Path) -> Reproduction | None:
 
 @dataclass(frozen=True)
 class CostEstimate:
-    per_1k: dict[tuple[str, int], float]  # (method, T) -> seconds per 1,000 updates of one cell (5 seeds batched)
+    per_1k: dict[tuple[str, int], float]  # (method, T) -> CPU seconds per 1,000 updates of one cell (5 seeds batched)
     cells: int  # cells of the budget
     updates: int  # the cap per run
     total_cpu_s: float  # every cell to its cap, one CPU each
@@ -456,7 +456,8 @@ class CostEstimate:
     def lines(self) -> list[str]:
         per = ", ".join(f"{m} T={T}: {s:.1f} s" for (m, T), s in sorted(self.per_1k.items(), key=lambda x: x[0][1]))
         hours = self.total_cpu_s / 3600
-        return [f"measured on this machine, per 1,000 updates of one cell (5 seeds batched, 1 thread): {per}",
+        return [f"measured on this machine, CPU seconds per 1,000 updates of one cell (5 seeds batched, 1 thread): "
+                f"{per}",
                 f"estimated total if every one of the {self.cells} cells runs to its cap of {self.updates:,} "
                 f"updates: {hours:,.0f} CPU-hours ({hours / 24:,.1f} CPU-days); runs that solve stop earlier"]
 
@@ -476,9 +477,9 @@ def estimate_cost(budget: Budget, updates: int = 30) -> CostEstimate:
                 configs = cell_configs("tanh_smart", method, T, updates)
                 configs = [TrainConfig(**{**c.__dict__, "test_sequences": 1, "check_every": updates + 1})
                            for c in configs]  # time the updates alone
-                start = time.perf_counter()
+                start = time.process_time()  # CPU time: what a core of its own would take, however loaded this one is
                 train_batched(configs)
-                per_1k[(method, T)] = (time.perf_counter() - start) / updates * 1000
+                per_1k[(method, T)] = (time.process_time() - start) / updates * 1000
     finally:
         torch.set_num_threads(previous)
     total = sum(per_1k[(m, T)] * budget.updates / 1000 for _, m, T in budget_cells(budget))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 import textwrap
 from pathlib import Path
@@ -23,15 +24,19 @@ EXPERIMENTS = ("pascanu2013",)
 
 def _table(r: p13.Reproduction) -> Table:
     b = r.budget
+    said = "; ".join(f"{m} {p13.PAPER[m].short}: {p13.PAPER[m].text}" for m in p13.METHODS)
     table = Table(title=f"Temporal order, budget {b.name} ({b.updates:,} updates per run at most; the paper "
-                        f"allowed {p13.PAPER_UPDATES:,}): successes of {p13.SEEDS} seeds")
-    for head in ("init", "method", "T", "solved", "median updates", "status", "why", "paper says"):
-        table.add_column(head, justify="right" if head in ("T", "solved", "median updates") else "left")
+                        f"allowed {p13.PAPER_UPDATES:,}): successes of {p13.SEEDS} seeds",
+                  caption=f"The paper ({p13.SOURCE}): {said}.")
+    numbers = ("T", "solved", "median updates", "median test error")
+    for head in ("init", "method", *numbers, "status", "why", "paper says"):
+        table.add_column(head, justify="right" if head in numbers else "left")
     for row in r.rows():
         solved = "-" if row["successes"] is None else f"{row['successes']}/{row['seeds']}"
         med = "-" if row["median_updates"] is None else f"{row['median_updates']:,.0f}"
-        table.add_row(p13.INIT_LABELS[row["init"]], row["method"], str(row["T"]), solved, med, row["status"],
-                      row["why"], row["paper"] or "-")
+        err = f"{statistics.median(row['test_errors']):.3f}" if row["test_errors"] else "-"
+        table.add_row(p13.INIT_LABELS[row["init"]], row["method"], str(row["T"]), solved, med, err, row["status"],
+                      row["why"], row["paper_short"] or "-")
     return table
 
 
@@ -45,6 +50,10 @@ def _generalisation_table(r: p13.Reproduction) -> Table:
         table.add_row(p13.INIT_LABELS[g["init"]], g["method"], str(g["T"]), str(g["seed"]),
                       *(f"{g['errors'][L]:.3f}" for L in lengths))
     return table
+
+
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"
 
 
 @click.command()
@@ -113,12 +122,13 @@ def reproduce(experiment: str, budget: str, backend: str, address: str | None, w
             r = p13.reproduce(b, out, backend, workers=workers, address=address, progress=progress)
         except RuntimeError as e:  # e.g. Ray failed to start
             raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
-    fig = Figure(figsize=(13, 4.2), layout="constrained")
-    axes = list(fig.subplots(1, len(p13.INITS), sharey=True))
-    p13.draw_success(axes, r)
+    fig = Figure(figsize=(13, 7.5), layout="constrained")
+    axes = fig.subplots(2, len(p13.INITS), sharey="row")
+    p13.draw_success(list(axes[0]), r)
+    p13.draw_test_error(list(axes[1]), r)
     counts = r.counts()
-    fig.suptitle(f"Pascanu et al. 2013 temporal order, budget {b.name}: {counts['reproduced']} cells reproduced, "
-                 f"{counts['not reproduced']} not, {counts['not run at this budget']} not run")
+    fig.suptitle(f"Pascanu et al. 2013 temporal order, budget {b.name}: {_cells(counts['reproduced'])} reproduced, "
+                 f"{counts['not reproduced']} not, {counts['not run at this budget']} not run at this budget")
     fig.supxlabel(textwrap.fill(p13.statements_note(b), 190), fontsize=8)
     figure = save_figure(fig, out / "success.png")
     if as_json:

@@ -43,9 +43,9 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 def all_parts() -> list[Part]:
     """The report's parts in SPEC order."""
-    from rnnlab.report import dynamics_parts, exact_parts, generation_parts
+    from rnnlab.report import dynamics_parts, exact_parts, extract_parts, generation_parts
 
-    parts = [*exact_parts.PARTS, *dynamics_parts.PARTS, *generation_parts.PARTS]
+    parts = [*exact_parts.PARTS, *dynamics_parts.PARTS, *generation_parts.PARTS, *extract_parts.PARTS]
     return sorted(parts, key=lambda p: int(p.id[1:]))
 
 

@@ -115,7 +115,9 @@ def run_against(net: LearnedNet, dfa: Automaton, n_random: int, length: int, see
     differ, shortest = 0, None
     for words in groups:
         for chunk in np.array_split(words, max(1, len(words) // 1024)):
-            bad = (net.logits(chunk) > 0) != dfa_outputs(dfa, chunk)[0]  # (B, T)
+            with num_threads(1):  # tiny tensors: a second thread only waits at every barrier
+                got = net.logits(chunk) > 0
+            bad = got != dfa_outputs(dfa, chunk)[0]  # (B, T)
             rows = np.nonzero(bad.any(axis=1))[0]
             differ += len(rows)
             for i in rows:
@@ -131,7 +133,9 @@ def _wrong_there(net: LearnedNet, spec: Automaton, word: list[int] | None) -> bo
     if word is None:
         return None
     w = np.array([word], dtype=np.int64)
-    return bool((net.logits(w)[0, -1] > 0) != dfa_outputs(spec, w)[0][0, -1])
+    with num_threads(1):
+        got = net.logits(w)[0, -1] > 0
+    return bool(got != dfa_outputs(spec, w)[0][0, -1])
 
 
 # --- S11.round-trip -----------------------------------------------------------------------------------
@@ -227,10 +231,10 @@ def _trained_spec(language: str, sheet: str, row: dict[str, Any]) -> ClaimSpec:
         f"A {row['cell']} net with {row['hidden']} hidden units trained on the sheet's {sheet} language implements it "
         f"for inputs of every length, as the sheet's hand-wired net does",
         source="demonstration", source_says=HOLDS, expected=HOLDS,
-        criterion="Holds when `rnnlab extract --against` certifies the trained net's DFA equal to the language, the net "
-                  "run on every short input and on random long ones never differs from the language, and the sheet's "
-                  "net is proved (S7/S8's verifier); does not hold when the net is wrong on an input (checked by "
-                  "running it) or the sheet's net fails its proof; inconclusive when no proof was found",
+        criterion="Holds when `rnnlab extract --against` certifies the trained net's DFA equal to the language, the "
+                  "net run on every short input and on random long ones never differs from the language, and the "
+                  "sheet's net is proved (S7/S8's verifier); does not hold when the net is wrong on an input (checked "
+                  "by running it) or the sheet's net fails its proof; inconclusive when no proof was found",
         judge=_trained)
 
 
@@ -369,7 +373,9 @@ def _net_file(row: dict[str, Any]) -> str:
 
 
 def s11(scale: str) -> PartResult:
-    with num_threads(1):  # tiny tensors: a second thread only waits at every barrier (15 ms per tanh under load)
+    # Tiny tensors: a second thread only waits at every barrier (a (500, 2) tanh took 15 ms with two threads on
+    # the loaded 2-core machine, 2 us with one); learning and extraction set one thread themselves.
+    with num_threads(1):
         return _s11(scale)
 
 
@@ -413,7 +419,8 @@ def _s11(scale: str) -> PartResult:
             ev, scale={**{k: row[k] for k in ("hidden", "steps", "max_len")}, "time_limit_s": cfg["time_limit"],
                        "random_inputs": sim["random_inputs"], "random_length": sim["random_length"]},
             figures=(fig,),
-            key=f"{ev['status']}: {ev['dfa_states']}-state DFA" + (f", {ev['regions']} regions" if ev["regions"] else "")
+            key=f"{ev['status']}: {ev['dfa_states']}-state DFA"
+                + (f", {ev['regions']} regions" if ev["regions"] else "")
                 + f"; {sim['inputs_that_differ']} wrong inputs; sheet net proved: {ev['sheet_net']['proved']}",
             reproduce=JOIN.join([_learn_command(row, path), _extract_command(path, language, cfg),
                                  f"rnnlab verify {SHEET_NET[language]} --json"])))
@@ -424,7 +431,7 @@ def _s11(scale: str) -> PartResult:
     drawn = [(f"{n} ({r.status})", r.dfa) for n, r in results.items() if len(r.dfa.states) <= MAX_DRAWN_STATES]
     not_drawn = [f"{n} ({len(r.dfa.states)} states)" for n, r in results.items()
                  if len(r.dfa.states) > MAX_DRAWN_STATES]
-    figures = ()
+    figures: tuple[str, ...] = ()
     if drawn:
         figures = (_dfa_grid(out, "s11-tomita", drawn,
                              "The DFAs extracted from the trained Tomita nets, each beside its state table"

@@ -95,6 +95,10 @@ def _word(alphabet: Sequence[str], word: Sequence[int] | None) -> str | None:
     return sep.join(alphabet[a] for a in word)
 
 
+def _yes_no(v: bool | None) -> str:
+    return "undecided" if v is None else "yes" if v else "no"
+
+
 def _all_words(A: int, budget: int = 4096) -> np.ndarray:
     """Every input of the largest length n with A^n <= budget, (A^n, n); their prefixes are every shorter input."""
     n = 1
@@ -125,7 +129,8 @@ def run_against(net: LearnedNet, dfa: Automaton, n_random: int, length: int, see
                 if shortest is None or t + 1 < len(shortest):
                     shortest = chunk[i, :t + 1].tolist()
     return {"all_inputs_up_to": exhaustive.shape[1], "random_inputs": n_random, "random_length": length,
-            "inputs_that_differ": differ, "shortest_difference": _word(dfa.alphabet, shortest)}
+            "inputs_run": len(exhaustive) + n_random, "inputs_that_differ": differ,
+            "shortest_difference": _word(dfa.alphabet, shortest)}
 
 
 def _wrong_there(net: LearnedNet, spec: Automaton, word: list[int] | None) -> bool | None:
@@ -259,14 +264,15 @@ def measure_tomita(nets: Sequence[tuple[dict[str, Any], LearnedNet, dict[str, An
         if r.status == "certified":
             on_dfa = errors if shortest_difference(r.dfa, minimal(spec)) is None else \
                 run_against(net, r.dfa, n_random, length, seed)
+        # the outcome and the times first: the columns a reader of the table looks for
         rows.append({"language": row["language"], "cell": row["cell"], "hidden": row["hidden"],
-                     "steps": trained["steps_taken"], "heldout_accuracy": trained["heldout_accuracy"],
-                     "status": ev["status"], "implements": ev["implements"], "dfa_states": ev["dfa_states"],
-                     "minimal_states": ev["minimal_states"], "regions": ev["regions"],
-                     "wrong_input": ev["wrong_input"], "wrong_input_checked": ev["wrong_input_checked"],
+                     "steps": trained["steps_taken"], "status": ev["status"], "implements": ev["implements"],
+                     "learn_seconds": trained["learn_seconds"], "extract_seconds": ev["extract_seconds"],
+                     "dfa_states": ev["dfa_states"], "minimal_states": ev["minimal_states"], "regions": ev["regions"],
                      "inputs_wrong": errors["inputs_that_differ"],
                      "certified_dfa_contradicted": None if on_dfa is None else on_dfa["inputs_that_differ"] > 0,
-                     "learn_seconds": trained["learn_seconds"], "extract_seconds": ev["extract_seconds"]})
+                     "wrong_input": ev["wrong_input"], "wrong_input_checked": ev["wrong_input_checked"],
+                     "heldout_accuracy": trained["heldout_accuracy"], "rounds": ev["rounds"], "queries": ev["queries"]})
         results[row["language"]] = r
     return {"nets": rows, "certified": sum(r["status"] == "certified" for r in rows),
             "implement": sum(r["implements"] is True for r in rows),
@@ -350,7 +356,7 @@ def _trained_figure(out: PartResult, key: str, row: dict[str, Any], net: Learned
     caption = (f"Left: every state the trained net visits on the inputs up to length 8 and on random ones, coloured by "
                f"the DFA state the same prefix reaches, drawn in {plane}; {what}; the dotted line is the readout's "
                f"threshold. Right: the extracted DFA and its state table ('->' start, '*' accepting). The sheet's "
-               f"hand-wired net has {sheet['units']} threshold units and its proof visits {sheet['states_explored']} "
+               f"hand-wired net has {sheet['units']} units and its proof visits {sheet['states_explored']} "
                f"(net state, DFA state) pairs: the same DFA states, as exact points rather than clusters.")
     return out.add_figure(key, fig, caption)
 
@@ -419,9 +425,10 @@ def _s11(scale: str) -> PartResult:
             ev, scale={**{k: row[k] for k in ("hidden", "steps", "max_len")}, "time_limit_s": cfg["time_limit"],
                        "random_inputs": sim["random_inputs"], "random_length": sim["random_length"]},
             figures=(fig,),
-            key=f"{ev['status']}: {ev['dfa_states']}-state DFA"
+            key=f"{ev['status']}, implements it: {_yes_no(ev['implements'])} ({ev['dfa_states']}-state DFA"
                 + (f", {ev['regions']} regions" if ev["regions"] else "")
-                + f"; {sim['inputs_that_differ']} wrong inputs; sheet net proved: {ev['sheet_net']['proved']}",
+                + f"); wrong on {sim['inputs_that_differ']} of {sim['inputs_run']:,} inputs run; "
+                + f"sheet's net proved: {_yes_no(ev['sheet_net']['proved'])}",
             reproduce=JOIN.join([_learn_command(row, path), _extract_command(path, language, cfg),
                                  f"rnnlab verify {SHEET_NET[language]} --json"])))
 
@@ -438,9 +445,8 @@ def _s11(scale: str) -> PartResult:
                              + (f"; not drawn (too large): {', '.join(not_drawn)}" if not_drawn else "") + ".",
                              "S11: DFAs extracted from trained Tomita nets"),)
     out.tables["S11.tomita-sound#nets"] = ev["nets"]
-    for n, r in results.items():
-        if len(r.dfa.states) <= MAX_DRAWN_STATES:
-            out.tables[f"S11.tomita-sound#state table {n}"] = state_rows(r.dfa)
+    out.tables["S11.tomita-sound#state tables"] = [{"language": n, **s} for n, r in results.items()
+                                                  if len(r.dfa.states) <= MAX_DRAWN_STATES for s in state_rows(r.dfa)]
     out.claims.append(S11_TOMITA.decide(
         ev, scale={"nets": len(nets), "all_inputs_up_to": ev["all_inputs_up_to"],
                    "random_inputs": cfg["check_random"], "random_length": cfg["check_length"],

@@ -87,15 +87,17 @@ def draw_dfa(ax: Any, dfa: Automaton, title: str | None = None, fontsize: float 
             continue
         d = (Q - P) / np.linalg.norm(Q - P)
         both = (q, p) in _edges(dfa, list(pos))
-        rad = 0.22 if both else 0.0
+        rad = 0.3 if both else 0.0
         start, end = P + d * R, Q - d * R
         ax.add_patch(FancyArrowPatch(tuple(start), tuple(end), connectionstyle=f"arc3,rad={rad}",
                                      arrowstyle="-|>", mutation_scale=9, lw=1.0, color="black", zorder=2))
-        # matplotlib's arc3 bends towards (dy, -dx); the curve's midpoint lies rad/2 of the chord that way
+        # matplotlib's arc3 curve is the quadratic Bezier with control point mid + rad (dy, -dx); the label sits
+        # on it a little before the middle, so that labels of crossing or opposite edges do not meet at the middle
         chord = end - start
-        mid = (start + end) / 2 + 0.5 * rad * np.array([chord[1], -chord[0]])
+        control = (start + end) / 2 + rad * np.array([chord[1], -chord[0]])
+        t = 0.42 if both else 0.5
         normal = np.array([chord[1], -chord[0]]) / np.linalg.norm(chord)
-        tx, ty = mid + normal * (0.09 if both else 0.0)
+        tx, ty = (1 - t) ** 2 * start + 2 * (1 - t) * t * control + t ** 2 * end + (0.08 if both else 0.0) * normal
         ax.text(tx, ty, label, ha="center", va="center", fontsize=fontsize - 1, zorder=6,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
     if title:

@@ -81,7 +81,9 @@ def draw_dfa(ax: Any, dfa: Automaton, title: str | None = None, fontsize: float 
             end = P + R * np.array([math.cos(a1), math.sin(a1)])
             ax.add_patch(FancyArrowPatch(tuple(start), tuple(end), connectionstyle="arc3,rad=-1.6",
                                          arrowstyle="-|>", mutation_scale=9, lw=1.0, color="black", zorder=2))
-            tx, ty = P + out * (R + 0.42 + 0.045 * len(label) * abs(out[0]))
+            # beside a loop that points sideways a long label would run into the neighbouring panel: put it on top
+            side = abs(out[0]) > 0.7
+            tx, ty = P + out * (R + (0.3 if side else 0.42)) + np.array([0.0, 0.42 if side else 0.0])
             ax.text(tx, ty, label, ha="center", va="center", fontsize=fontsize - 1, zorder=6,
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})
             continue

@@ -57,7 +57,8 @@ def draw_dfa(ax: Any, dfa: Automaton, title: str | None = None, fontsize: float 
     ax.axis("off")
     lim = 1.0 + R + 0.7 if len(pos) > 1 else R + 0.8
     ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
+    # one or two states lie on a line with their loops on top: a short strip, not a square
+    ax.set_ylim(*((-lim, lim) if len(pos) > 2 else (-R - 0.5, R + 0.85)))
     for q, (x, y) in pos.items():
         ax.add_patch(Circle((x, y), R, fill=True, facecolor="white", edgecolor="black", lw=1.2, zorder=3))
         if q in dfa.accept:

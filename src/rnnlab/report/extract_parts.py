@@ -303,9 +303,11 @@ S11_TOMITA = ClaimSpec(
 def _dfa_grid(out: PartResult, key: str, dfas: list[tuple[str, Automaton]], caption: str, title: str) -> str:
     """The DFAs, two to a row, each drawn beside its state table."""
     rows = (len(dfas) + 1) // 2
-    height = 2.3 * rows + 0.4
+    # a row of DFAs with at most 2 states (drawn on a line) needs less height than a row of polygons
+    heights = [2.3 if max(len(d.states) for _, d in dfas[2 * r:2 * r + 2]) > 2 else 1.5 for r in range(rows)]
+    height = sum(heights) + 0.4
     fig = Figure(figsize=(FIG_WIDTH, height))  # fixed margins: a constrained layout of 4 rows x 4 costs seconds
-    axes = fig.subplots(rows, 4, width_ratios=[1.7, 1.2, 1.7, 1.2], squeeze=False,
+    axes = fig.subplots(rows, 4, width_ratios=[1.7, 1.2, 1.7, 1.2], height_ratios=heights, squeeze=False,
                         gridspec_kw={"left": 0.01, "right": 0.99, "bottom": 0.01, "top": 1 - 0.6 / height,
                                      "wspace": 0.05, "hspace": 0.15})
     for k in range(rows * 2):

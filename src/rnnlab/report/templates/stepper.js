@@ -243,7 +243,7 @@
     const message = root.querySelector(".message");
     const head = root.querySelector("table.trace thead");
     const body = root.querySelector("table.trace tbody");
-    const out = net.layers[net.layers.length - 1];
+    const out = learned ? null : net.layers[net.layers.length - 1];
     let trace = null;
     let shown = 0;
 

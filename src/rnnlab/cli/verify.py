@@ -190,10 +190,10 @@ def _verify_learned(net: LearnedNet, net_name: str, spec_path: LoadedSpec | None
         shown = d.input if d.input2 is None else f"{d.input},{d.input2}"
         click.echo(f"{net.name}: DIFFERS from {source}; shortest input {shown!r} (length {len(d.got)}):")
         lines = [f"    {'t':<4}{'x':<3}" + (f"{'x2':<3}" if d.input2 else "") + f"{'expected':<10}{'got':<5}v . h + c"]
-        for t, (e, g, z) in enumerate(zip(d.expected, d.got, d.logits, strict=True)):
+        for t, (want, g, z) in enumerate(zip(d.expected, d.got, d.logits, strict=True)):
             x2 = f"{d.input2[t]:<3}" if d.input2 is not None else ""
             mark = "   <- first difference" if t == len(d.got) - 1 else ""
-            lines.append(f"    {t + 1:<4}{d.input[t]:<3}{x2}{e:<10}{g:<5}{z:.6g}{mark}")
+            lines.append(f"    {t + 1:<4}{d.input[t]:<3}{x2}{want:<10}{g:<5}{z:.6g}{mark}")
         click.echo("\n".join(lines))
     click.echo(f"  a bounded check, not a proof for every length: run `{extract_cmd}` for that")
     return 0 if r.holds else 1

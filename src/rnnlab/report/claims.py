@@ -173,13 +173,16 @@ class PartResult:
         #stepper-KEY)."""
         from rnnlab.extract.model import LearnedNet
 
-        learned = isinstance(net, LearnedNet)
-        two = all(len(s) == 2 for s in net.alphabet) if learned else net.n_inputs == 2
+        if isinstance(net, LearnedNet):
+            allowed = set(net.alphabet)
+            two = all(len(s) == 2 for s in allowed)
+        else:
+            two = net.n_inputs == 2
+            allowed = {"00", "01", "10", "11"} if two else {"0", "1"}
         if two != (x2 is not None) or (x2 is not None and len(x2) != len(x1)):
             raise ValueError(f"stepper {key!r}: net {net.name!r} reads {'two sequences' if two else 'one sequence'}"
                              "; give x1" + (" and x2 of equal length" if two else " alone"))
         symbols = [a + b for a, b in zip(x1, x2, strict=True)] if x2 is not None else list(x1)
-        allowed = set(net.alphabet) if learned else {"00", "01", "10", "11"} if two else {"0", "1"}
         if not set(symbols) <= allowed:
             raise ValueError(f"stepper {key!r}: the example holds symbols outside {sorted(allowed)}")
         self.steppers[key] = {"net": net.to_dict(), "spec": net.spec.to_dict() if net.spec else None, "input": x1,

@@ -11,6 +11,7 @@ import click
 from rnnlab.cli.common import check_memory, emit_json
 from rnnlab.cli.exact import H0, load_net
 from rnnlab.cli.params import MAX_LENGTH, NET, NET_SOURCE, SPEC, LoadedSpec, count, memory_option
+from rnnlab.cli.progress import progress_bar
 from rnnlab.exact.alternating_check import DEFAULT_MAX_LEN as DEFAULT_MAX_LEN_ALTERNATING
 from rnnlab.exact.alternating_check import (
     GRAD_MAX_LEN,
@@ -172,7 +173,8 @@ def _verify_learned(net: LearnedNet, net_name: str, spec_path: LoadedSpec | None
     if not 1 <= n <= top:
         raise click.BadParameter(f"{n} is outside [1, {top}] for a trained net of {len(net.alphabet)} symbols and "
                                  f"{net.state_size} state values (every input up to N is run)", param_hint="--max-len")
-    r = bounded.bounded_check(net, spec, n)
+    with progress_bar(bounded.inputs_up_to(net, n), f"every input up to length {n}") as advance:
+        r = bounded.bounded_check(net, spec, n, advance)
     source = spec_path.path if spec_path else "its own spec"
     extract_cmd = f"rnnlab extract {net_name}" + (
         f" --against {spec_path.path}" if spec_path else "")

@@ -9,6 +9,7 @@ symbol i % A. The first level with a disagreement holds the shortest ones; its f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,7 +19,8 @@ import torch
 from rnnlab.exact.automaton import Automaton
 from rnnlab.extract.model import LearnedNet
 
-__all__ = ["BoundedCheck", "Disagreement", "bounded_check", "default_max_len", "largest_max_len", "symbol_map"]
+__all__ = ["BoundedCheck", "Disagreement", "bounded_check", "default_max_len", "inputs_up_to", "largest_max_len",
+           "symbol_map"]
 
 DEFAULT_WORDS = 2**16  # default length: the longest whose inputs number at most this many
 MAX_STATE_FLOATS = 2**25  # the longest level kept in memory: inputs x state size (128 MB of float32)
@@ -72,8 +74,16 @@ def symbol_map(net: LearnedNet, spec: Automaton) -> np.ndarray:
     return np.array([spec.alphabet.index(s) for s in net.alphabet], dtype=np.int64)
 
 
-def bounded_check(net: LearnedNet, spec: Automaton, max_len: int) -> BoundedCheck:
-    """Compare the net's output with the spec's after every prefix of every input of length 1..max_len."""
+def inputs_up_to(net: LearnedNet, max_len: int) -> int:
+    """How many inputs of length 1..max_len there are: A + A^2 + ... + A^max_len."""
+    A = len(net.alphabet)
+    return sum(A**t for t in range(1, max_len + 1))
+
+
+def bounded_check(net: LearnedNet, spec: Automaton, max_len: int,
+                  progress: Callable[[int], None] | None = None) -> BoundedCheck:
+    """Compare the net's output with the spec's after every prefix of every input of length 1..max_len;
+    progress(n) after each chunk of n inputs run (inputs_up_to(net, max_len) in all)."""
     if not 1 <= max_len <= largest_max_len(net):
         raise ValueError(f"max_len must be in [1, {largest_max_len(net)}] for this net, got {max_len}")
     A = len(net.alphabet)
@@ -96,6 +106,8 @@ def bounded_check(net: LearnedNet, spec: Automaton, max_len: int) -> BoundedChec
                 q_new = delta[q[parent.numpy()], a.numpy()]
                 got = (net.logit(S_new) > 0).numpy()
                 inputs += len(idx)
+                if progress is not None:
+                    progress(len(idx))
                 wrong = np.flatnonzero(got != accept[q_new])
                 if len(wrong):
                     return BoundedCheck(False, max_len, inputs, _disagreement(net, spec, lo + int(wrong[0]), t))

@@ -8,9 +8,8 @@ from functools import partial
 
 import pytest
 
-from rnnlab.bench import Case, Result, all_cases
+from rnnlab.bench import Case, Result, all_cases, run_cases
 from rnnlab.bench import exact_cases as ec
-from rnnlab.bench import run_cases
 from rnnlab.cli import bench as bench_cli
 from rnnlab.cli.main import main
 

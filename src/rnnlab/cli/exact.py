@@ -102,8 +102,8 @@ def nets(as_json: bool) -> None:
 @click.option("--h0", type=H0, metavar="V",
               help="Initial value of the recurrent units (one number, or one per unit: 1,0; not for trained nets).")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"net", "h": [[...] per step], "y": [...]}; with --inputs {"net", "runs": [{"input", '
-                   '"y"}, ...]}.')
+              help='Print {"net", "h": [[...] per step], "y": [...]} (trained nets: also "logit", v . h + c); with '
+                   '--inputs {"net", "runs": [{"input", "y": [0/1 after every prefix]}, ...]}.')
 def run_net(net_name: Net | LearnedNet, input1: list[int] | None, input2: list[int] | None,
             inputs_file: InputLines | None, h0: tuple[float, ...] | None, as_json: bool) -> None:
     """Run NET (a built-in name, a compiled NET.json or a trained one, rnnlab-net/1 or /2) and print every

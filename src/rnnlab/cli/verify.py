@@ -99,7 +99,8 @@ def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
                    "0 disables it for automaton nets). Trained nets: the bounded check's length (default: "
                    f"{bounded.DEFAULT_WORDS} inputs of the longest length, so 16 for 0/1, 8 for pair alphabets).")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"holds", "states_explored", "counterexample", "exhaustive", ...}.')
+              help='Print {"holds", "states_explored", "counterexample", "exhaustive", ...}; trained nets {"check": '
+                   '"bounded", "holds", "max_len", "inputs", "counterexample", "all_lengths_command", ...}.')
 def verify(net_name: Net | LearnedNet, spec_path: LoadedSpec | None, h0: tuple[float, ...] | None, max_len: int | None,
            as_json: bool) -> int:
     """Prove NET equal to its specification automaton for inputs of EVERY length, or print the shortest

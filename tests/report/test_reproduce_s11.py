@@ -93,6 +93,8 @@ def test_reproduce_commands_print_the_evidence(result: PartResult, tmp_path: Pat
             assert result.figures[f].caption.strip()
         check(claim, run(claim.reproduce, capsys))
     json.dumps(result.tables)
+    assert set(result.steppers) == {"trained-all-ones", "trained-equality", "trained-tomita1"}
+    assert all(st["net"]["format"] == "rnnlab-net/2" for st in result.steppers.values())
 
 
 @pytest.mark.parametrize("name", sorted(xp.ROUND_TRIP))
@@ -108,3 +110,4 @@ def test_configs_name_what_exists(scale: str) -> None:
     assert set(cfg["round_trip"]) <= set(xp.ROUND_TRIP)
     assert all(r["language"] in BUILTIN for r in cfg["sheet_nets"] + cfg["tomita_nets"])
     assert {r["language"] for r in cfg["sheet_nets"]} == set(xp.SHEET_NET)
+    assert all(r["language"] in xp.STEPPER_INPUTS for r in cfg["sheet_nets"] + cfg["tomita_nets"])

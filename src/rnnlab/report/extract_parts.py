@@ -51,6 +51,13 @@ ROUND_TRIP: dict[str, Automaton] = {
     "tomita-5": TOMITA["tomita5"], "tomita-7": TOMITA["tomita7"]}
 SHEET_NET = {"all-ones": "all-ones", "equality": "equality"}  # language -> the sheet's hand-wired net (S7, S8)
 MAX_DRAWN_STATES = 8  # larger DFAs (unlearned nets' hypotheses) are listed, not drawn
+# the page's steppers start from the sheet's examples (S7, S8), and for each Tomita grammar from an input that
+# visits its accepting and rejecting states before it ends
+STEPPER_INPUTS: dict[str, tuple[str, str | None]] = {
+    "all-ones": ("11110100", None), "equality": ("1101011", "1101101"),
+    "tomita1": ("11101", None), "tomita2": ("1010100", None), "tomita3": ("1101100", None),
+    "tomita4": ("110001000", None), "tomita5": ("1001011011", None), "tomita6": ("100110101", None),
+    "tomita7": ("00110010", None)}
 
 
 def _net_row(language: str, hidden: int, steps: int, max_len: int, cell: str = "tanh", seed: int = 0
@@ -421,6 +428,7 @@ def _s11(scale: str) -> PartResult:
         spec = _trained_spec(language, SHEET_LANGUAGE[language], row)
         fig = _trained_figure(out, f"s11-trained-{language}", row, net, r, ev["sheet_net"], cfg["check_seed"])
         out.tables[f"{spec.id}#state table"] = state_rows(r.dfa)
+        out.add_stepper(f"trained-{language}", net, *STEPPER_INPUTS[language])
         path = _net_file(row)
         sim = ev["run_against_language"]
         out.claims.append(spec.decide(
@@ -447,6 +455,8 @@ def _s11(scale: str) -> PartResult:
                              + (f"; not drawn (too large): {', '.join(not_drawn)}" if not_drawn else "") + ".",
                              "S11: DFAs extracted from trained Tomita nets"),)
     out.tables["S11.tomita-sound#nets"] = ev["nets"]
+    for row, net, _ in nets:
+        out.add_stepper(f"trained-{row['language']}", net, *STEPPER_INPUTS[row["language"]])
     out.tables["S11.tomita-sound#state tables"] = [{"language": n, **s} for n, r in results.items()
                                                   if len(r.dfa.states) <= MAX_DRAWN_STATES for s in state_rows(r.dfa)]
     out.claims.append(S11_TOMITA.decide(

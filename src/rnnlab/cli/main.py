@@ -76,3 +76,7 @@ def _one_line(e: BaseException) -> str:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

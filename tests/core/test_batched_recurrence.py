@@ -24,12 +24,16 @@ def _inputs(T: int, n_delays: int, seed: int) -> tuple[torch.Tensor, ...]:
 @pytest.mark.parametrize("act", [sigmoid(), TANH, IDENTITY], ids=lambda a: a.kind)
 @pytest.mark.parametrize("delays", [[], [2], [3], [2, 5]])
 @pytest.mark.parametrize("T", [1, 2, 3, 7])
-def test_batched_backward_matches_autograd_of_each_slice(act: Activation, delays: list[int], T: int) -> None:
+@pytest.mark.parametrize("direct", [True, False], ids=["all-states", "last-only"])
+def test_batched_backward_matches_autograd_of_each_slice(act: Activation, delays: list[int], T: int,
+                                                         direct: bool) -> None:
+    """direct: the loss reads every state, or only h_T (the backward's path without accumulation)."""
     xu, h0, W, *Ms = (t.requires_grad_() for t in _inputs(T, len(delays), seed=T + 10 * len(delays)))
     totals: list[torch.Tensor] = []
-    out = recur_batched(xu, h0, W, act, list(zip(delays, Ms, strict=True)), grad_hook=totals.append)
-    v = torch.randn(T, S, B, H, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    loss = (out * v).sum() + out[-1].sin().sum()
+    out, last = recur_batched(xu, h0, W, act, list(zip(delays, Ms, strict=True)), grad_hook=totals.append)
+    assert torch.equal(last, out[-1])
+    v = torch.randn(T, S, B, H, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * direct
+    loss = (out * v).sum() + last.sin().sum() if direct else last.sin().sum()
     grads = torch.autograd.grad(loss, [xu, h0, W, *Ms])
     for s in range(S):  # the oracle: the solo op-by-op recurrence of slice s, under autograd
         leaves = [t.detach()[s].clone().requires_grad_() for t in (h0, W, *Ms)]
@@ -48,9 +52,22 @@ def test_batched_backward_matches_autograd_of_each_slice(act: Activation, delays
                                    atol=1e-12)
 
 
+def test_model_major_input_gets_its_gradient_in_its_own_layout() -> None:
+    xu, h0, W = _inputs(5, 0, seed=4)
+    base = xu.transpose(0, 1).contiguous().requires_grad_()  # (S, T, B, H), passed as a (T, S, B, H) view
+    view = base.transpose(0, 1)
+    out, last = recur_batched(view, h0, W, TANH)
+    (grad,) = torch.autograd.grad(last.sum(), view)
+    assert grad.stride() == view.stride()
+    flat = xu.clone().requires_grad_()
+    torch.testing.assert_close(out, recur_batched(flat, h0, W, TANH)[0], rtol=0, atol=0)
+    torch.testing.assert_close(grad, torch.autograd.grad(recur_batched(flat, h0, W, TANH)[1].sum(), flat)[0],
+                               rtol=0, atol=0)
+
+
 def test_unroll_batched_is_the_same_recurrence() -> None:
     xu, h0, W, M = _inputs(6, 1, seed=3)
-    a = recur_batched(xu, h0, W, TANH, [(2, M)])
+    a, _ = recur_batched(xu, h0, W, TANH, [(2, M)])
     b = torch.stack(unroll_batched(xu, h0, W, TANH, [(2, M)]))
     torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
@@ -59,8 +76,8 @@ def test_a_broken_backward_is_caught() -> None:
     """The comparison above can fail: perturbing the derivative of the activation changes the gradients."""
     xu, h0, W = (t.requires_grad_() for t in _inputs(4, 0, seed=5))
     broken = Activation("sigmoid", gain=1.0)
-    ok = torch.autograd.grad(recur_batched(xu, h0, W, broken).sum(), W)[0]
-    wrong = torch.autograd.grad(recur_batched(xu, h0, W, Activation("sigmoid", gain=1.01)).sum(), W)[0]
+    ok = torch.autograd.grad(recur_batched(xu, h0, W, broken)[0].sum(), W)[0]
+    wrong = torch.autograd.grad(recur_batched(xu, h0, W, Activation("sigmoid", gain=1.01))[0].sum(), W)[0]
     assert not torch.allclose(ok, wrong, rtol=1e-6)
 
 

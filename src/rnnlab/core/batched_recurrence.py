@@ -9,7 +9,7 @@ slice in the tests. States before the start are zero; h_0 is given.
 
 Layout, time-major so that one step is one contiguous block:
 
-    xu, states   (T, S, B, H)      h0 (S, B, H)      W, M_k (S, H, H)
+    xu, states   (T, S, B, H)      h0, h_T (S, B, H)      W, M_k (S, H, H)
 """
 
 from __future__ import annotations
@@ -31,11 +31,15 @@ def recur_batched(
     act: Activation,
     delayed: Sequence[tuple[int, Tensor]] = (),
     grad_hook: Callable[[Tensor], None] | None = None,
-) -> Tensor:
+) -> tuple[Tensor, Tensor]:
     """Run S recurrences over precomputed input terms xu[t-1, s] = U[s] x_t[s] + b[s], shaped (T, S, B, H).
 
-    Returns the states h_1..h_T as (T, S, B, H). grad_hook: called once in the backward pass with the total
-    derivatives dL/dh_t (every path), (T, S, B, H), as `recur`'s hook is.
+    Returns (states, last): the states h_1..h_T as (T, S, B, H), and h_T (S, B, H) as a tensor of its own, so
+    that a caller that reads only h_T (a readout) sends no gradient through the states: a full-size zero
+    gradient would otherwise be built and read on every backward pass. xu may be any dense layout, e.g. a
+    (T, S, B, H) view of a model-major (S, T, B, H) product; its gradient comes back in the same layout.
+    grad_hook: called once in the backward pass with the total derivatives dL/dh_t (every path),
+    (T, S, B, H), as `recur`'s hook is.
     """
     if xu.dim() != 4 or h0.shape != xu.shape[1:] or W.shape != (xu.shape[1], xu.shape[3], xu.shape[3]):
         raise ValueError(f"xu must be (T, S, B, H), h0 (S, B, H) and W (S, H, H); got {tuple(xu.shape)}, "
@@ -43,61 +47,70 @@ def recur_batched(
     if any(k < 2 for k, _ in delayed):
         raise ValueError(f"delays must be >= 2 (delay 1 is W itself), got {[k for k, _ in delayed]}")
     delays = tuple(k for k, _ in delayed)
-    states: Tensor = _BatchedRecurrence.apply(xu, h0, W, grad_hook, act, delays, *(M for _, M in delayed))
-    return states
+    states, last = _BatchedRecurrence.apply(xu, h0, W, grad_hook, act, delays, *(M for _, M in delayed))
+    return states, last
 
 
 class _BatchedRecurrence(torch.autograd.Function):
     """The recurrence over a model axis with a hand-written backward pass.
 
-    Forward, per step: z_t = xu_t + h_{t-1} W^T + sum_k h_{t-k} M_k^T (batched products), h_t = f(z_t).
-    Backward, per step from T down: dL/dz_t = f'(z_t) * dL/dh_t; dL/dh_{t-1} += dL/dz_t W and
+    Forward, per step: z_t = xu_t + sum_k h_{t-k} M_k^T + h_{t-1} W^T (batched products), h_t = f(z_t).
+    Backward, per step from T down: dL/dz_t = f'(z_t) * dL/dh_t (one fused pass); dL/dh_{t-1} += dL/dz_t W and
     dL/dh_{t-k} += dL/dz_t M_k. The weight gradients dW[s] = sum_t dz_t[s]^T h_{t-1}[s] accumulate in the same
     loop: one product over all steps (as `recur` does for one model) would need the (T, S, B, H) buffers copied
-    model-major first, which measured slower.
+    model-major first, which measured slower. Everything per step works on (S, B, H) slices that stay in cache.
     """
 
     @staticmethod
     def forward(  # type: ignore[override]
         ctx: Any, xu: Tensor, h0: Tensor, W: Tensor, grad_hook: Callable[[Tensor], None] | None,
         act: Activation, delays: tuple[int, ...], *Ms: Tensor,
-    ) -> Tensor:
+    ) -> tuple[Tensor, Tensor]:
         T = xu.shape[0]
-        out = xu.clone(memory_format=torch.contiguous_format)  # out[t-1]: z_t, then h_t itself, in place
-        rows = [h0, *out.unbind(0)]  # rows[t] = h_t, (S, B, H)
+        out = xu.new_empty(xu.shape)  # contiguous; out[t-1]: z_t, then h_t in place
+        rows, xs = [h0, *out.unbind(0)], xu.unbind(0)  # rows[t] = h_t, (S, B, H)
         Wt = W.transpose(1, 2)
         Mts = [(k, M.transpose(1, 2)) for k, M in zip(delays, Ms, strict=True)]
         for t in range(1, T + 1):
-            for k, Mt in Mts:
-                if t - k >= 0:
-                    rows[t].baddbmm_(rows[t - k], Mt)
-            rows[t].baddbmm_(rows[t - 1], Wt)
+            terms = [(rows[t - k], Mt) for k, Mt in Mts if t - k >= 0] + [(rows[t - 1], Wt)]
+            torch.baddbmm(xs[t - 1], *terms[0], out=rows[t])  # xu_t read in whatever layout it has, no copy
+            for h, Mt in terms[1:]:
+                rows[t].baddbmm_(h, Mt)
             act.apply_(rows[t])
-        ctx.save_for_backward(h0, out, W, *Ms)
+        ctx.save_for_backward(xu, h0, out, W, *Ms)
         ctx.act, ctx.delays, ctx.grad_hook = act, delays, grad_hook
-        return out
+        ctx.set_materialize_grads(False)
+        return out, rows[T].clone()
 
     @staticmethod
     @once_differentiable
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
-        # Everything per step on (S, B, H) slices that stay in cache: whole-tensor passes over (T, S, B, H)
-        # buffers cost more than the products on a small model. The weight gradients accumulate step by step.
-        h0, out, W, *Ms = ctx.saved_tensors
+    def backward(ctx: Any, grad: Tensor | None, grad_last: Tensor | None) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        xu, h0, out, W, *Ms = ctx.saved_tensors
         delays: tuple[int, ...] = ctx.delays
         act: Activation = ctx.act
-        T = grad.shape[0]
-        dh = torch.empty(T + 1, *grad.shape[1:], dtype=grad.dtype)  # dh[t]: total dL/dh_t once step t is reached
-        dh[1:] = grad
-        dh[0].zero_()
-        dz = torch.empty_like(out)  # dz[t-1] = dL/dz_t
+        T = out.shape[0]
+        # dh[t]: total dL/dh_t once step t is reached. Without direct gradients on h_1..h_{T-1} and without delays,
+        # each dh[t-1] has one source (dz_t W) and is written, not accumulated, so it needs no zeroing.
+        accumulate = grad is not None or bool(delays)
+        dh = out.new_zeros((T + 1, *out.shape[1:])) if accumulate else out.new_empty((T + 1, *out.shape[1:]))
+        if grad is not None:
+            dh[1:] = grad
+        if grad_last is not None:
+            dh[T].add_(grad_last) if accumulate else dh[T].copy_(grad_last)
+        elif not accumulate:
+            dh[T].zero_()
+        dz = torch.empty_like(xu)  # dz[t-1] = dL/dz_t, in xu's layout: the caller's backward then copies nothing
         need = ctx.needs_input_grad
         dW = W.new_zeros(W.shape) if need[2] else None
         dMs = [M.new_zeros(M.shape) if need[6 + i] else None for i, M in enumerate(Ms)]
         h_rows, dh_rows, dz_rows = [h0, *out.unbind(0)], dh.unbind(0), dz.unbind(0)
         for t in range(T, 0, -1):
-            dz_t = torch.mul(act.derivative(h_rows[t]), dh_rows[t], out=dz_rows[t - 1])  # (S, B, H)
+            dz_t = act.backward(dh_rows[t], h_rows[t], dz_rows[t - 1])  # (S, B, H)
             dz_tT = dz_t.transpose(1, 2)
-            dh_rows[t - 1].baddbmm_(dz_t, W)
+            if accumulate:
+                dh_rows[t - 1].baddbmm_(dz_t, W)
+            else:
+                torch.bmm(dz_t, W, out=dh_rows[t - 1])
             if dW is not None:
                 dW.baddbmm_(dz_tT, h_rows[t - 1])
             for k, M, dM in zip(delays, Ms, dMs, strict=True):

@@ -32,7 +32,8 @@ from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.clipping import Clip, ClipLog, ClipStep
 from rnnlab.dynamics.regulariser import omega
 from rnnlab.dynamics.tasks import SUCCESS_ERROR_RATE, Batch, Task, get_task
-from rnnlab.dynamics.training import DTYPES, SequenceModel, TrainConfig, TrainResult, build_model
+from rnnlab.dynamics.training import (DTYPES, SequenceModel, TrainConfig, TrainResult, build_model, flush_denormals,
+                                      torch_threads)
 
 # --- clipping on stacked gradients ------------------------------------------------------------------------------
 
@@ -175,11 +176,12 @@ class BatchedSequenceModel(nn.Module):
         else:
             assert self.act is not None
             U, b = p["rnn.U"], p["rnn.b"]
-            xu = torch.baddbmm(b.unsqueeze(1), x.reshape(S, B * T, n_in), U.transpose(1, 2))  # (S, B T, H)
-            xu = xu.view(S, B, T, -1).permute(2, 0, 1, 3)  # (T, S, B, H)
+            # model-major (S, T B, H): the recurrence reads it step by step in place, and its gradient comes back
+            # in this layout, so the products for dU and db read contiguous memory
+            xt = x.transpose(1, 2).reshape(S, T * B, n_in)  # a copy of the small input, rows (t, b)
+            xu = torch.baddbmm(b.unsqueeze(1), xt, U.transpose(1, 2)).view(S, T, B, -1).transpose(0, 1)  # (T, S, B, H)
             delayed = [(k, p[f"rnn.M.{i}"]) for i, k in enumerate(self.delays)]
-            hs = recur_batched(xu, h0, p["rnn.W"], self.act, delayed, grad_hook)
-            last = hs[-1]
+            hs, last = recur_batched(xu, h0, p["rnn.W"], self.act, delayed, grad_hook)
         y = torch.baddbmm(p["readout.bias"].unsqueeze(1), last, p["readout.weight"].transpose(1, 2))  # (S, B, n)
         return y, hs
 
@@ -253,16 +255,12 @@ def train_batched(configs: Sequence[TrainConfig], progress: Callable[[int], None
     """Train len(configs) models that differ only in seed as one computation; one TrainResult per config, equal
     (to rounding) to what train(config) returns. progress(step) is called after every step of the batch.
 
-    Threads: configs[0].threads, as train() uses them (None: leave torch's setting).
+    Threads: configs[0].threads, as train() uses them (None: leave torch's setting); subnormals flushed as in
+    train() (see training.flush_denormals).
     """
     check_batchable(configs)
-    previous = torch.get_num_threads()
-    if configs[0].threads is not None:
-        torch.set_num_threads(configs[0].threads)
-    try:
+    with torch_threads(configs[0].threads), flush_denormals():
         return _train_batched(list(configs), progress)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _train_batched(configs: list[TrainConfig], progress: Callable[[int], None] | None) -> list[TrainResult]:

@@ -108,3 +108,16 @@ def test_gated_cells_match_torch_per_slice(kind: str) -> None:
         for n, st in zip(names, stacked, strict=True):
             assert st.grad is not None
             torch.testing.assert_close(st.grad[s], getattr(m, n).grad, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("act", [sigmoid(), sigmoid(2.0), TANH, IDENTITY], ids=lambda a: f"{a.kind}{a.gain:g}")
+def test_activation_backward_is_autograd_of_the_activation(act: Activation) -> None:
+    z = torch.randn(50, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).requires_grad_()
+    g = torch.randn(50, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    a = act(z)
+    (want,) = torch.autograd.grad(a, z, g)
+    out = torch.empty(50, dtype=torch.float64)
+    assert act.backward(g, a.detach(), out) is out
+    torch.testing.assert_close(out, want, rtol=1e-14, atol=1e-15)
+    wrong = Activation(act.kind, gain=act.gain * 1.01) if act.kind == "sigmoid" else sigmoid()
+    assert not torch.allclose(wrong.backward(g, a.detach(), torch.empty(50, dtype=torch.float64)), want)

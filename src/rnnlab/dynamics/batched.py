@@ -32,8 +32,15 @@ from rnnlab.core.recurrence import Recurrent
 from rnnlab.dynamics.clipping import Clip, ClipLog, ClipStep
 from rnnlab.dynamics.regulariser import omega
 from rnnlab.dynamics.tasks import SUCCESS_ERROR_RATE, Batch, Task, get_task
-from rnnlab.dynamics.training import (DTYPES, SequenceModel, TrainConfig, TrainResult, build_model, flush_denormals,
-                                      torch_threads)
+from rnnlab.dynamics.training import (
+    DTYPES,
+    SequenceModel,
+    TrainConfig,
+    TrainResult,
+    build_model,
+    flush_denormals,
+    torch_threads,
+)
 
 # --- clipping on stacked gradients ------------------------------------------------------------------------------
 
@@ -49,8 +56,13 @@ class StackedClip:
     finite: Tensor  # (S,) bool: False where the model's step must be skipped
 
     def step(self, s: int) -> ClipStep:
-        return ClipStep(float(self.pre_norm[s]), float(self.post_norm[s]), bool(self.fired[s]),
-                        float(self.cosine[s]), bool(self.finite[s]))
+        return self.steps()[s]
+
+    def steps(self) -> list[ClipStep]:
+        """Every model's ClipStep, read out of the tensors in one pass (not five reads per model)."""
+        fields = (self.pre_norm.tolist(), self.post_norm.tolist(), self.fired.tolist(), self.cosine.tolist(),
+                  self.finite.tolist())
+        return [ClipStep(*row) for row in zip(*fields, strict=True)]
 
 
 def _expand(v: Tensor, like: Tensor) -> Tensor:
@@ -308,9 +320,10 @@ def _train_batched(configs: list[TrainConfig], progress: Callable[[int], None] |
         running = torch.zeros(S, dtype=torch.bool)
         running[active] = True
         opt.step(running & stats.finite)
+        steps_clip = stats.steps()
         for s in active:
             losses[s].append(step_losses[s])
-            logs[s].add(stats.step(s))
+            logs[s].add(steps_clip[s])
         if progress is not None:
             progress(step)
         if step % base.check_every == 0:

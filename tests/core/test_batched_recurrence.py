@@ -63,6 +63,9 @@ def test_model_major_input_gets_its_gradient_in_its_own_layout() -> None:
     torch.testing.assert_close(out, recur_batched(flat, h0, W, TANH)[0], rtol=0, atol=0)
     torch.testing.assert_close(grad, torch.autograd.grad(recur_batched(flat, h0, W, TANH)[1].sum(), flat)[0],
                                rtol=0, atol=0)
+    # without a hook the backward keeps two rows of dL/dh_t, not T: the same gradients as with one
+    hooked = torch.autograd.grad(recur_batched(view, h0, W, TANH, grad_hook=lambda dh: None)[1].sum(), view)[0]
+    torch.testing.assert_close(grad, hooked, rtol=0, atol=0)
 
 
 def test_unroll_batched_is_the_same_recurrence() -> None:

@@ -90,20 +90,27 @@ class _BatchedRecurrence(torch.autograd.Function):
         act: Activation = ctx.act
         T = out.shape[0]
         # dh[t]: total dL/dh_t once step t is reached. Without direct gradients on h_1..h_{T-1} and without delays,
-        # each dh[t-1] has one source (dz_t W) and is written, not accumulated, so it needs no zeroing.
+        # each dh[t-1] has one source (dz_t W) and is written, not accumulated, so it needs no zeroing; and
+        # without a hook to hand them to, two rows in turn hold them all.
         accumulate = grad is not None or bool(delays)
-        dh = out.new_zeros((T + 1, *out.shape[1:])) if accumulate else out.new_empty((T + 1, *out.shape[1:]))
+        shape = out.shape[1:]
+        if accumulate or ctx.grad_hook is not None:
+            dh = out.new_zeros((T + 1, *shape)) if accumulate else out.new_empty((T + 1, *shape))
+            dh_rows = list(dh.unbind(0))
+        else:
+            ring = out.new_empty((2, *shape)).unbind(0)
+            dh_rows = [ring[t % 2] for t in range(T + 1)]
         if grad is not None:
             dh[1:] = grad
         if grad_last is not None:
-            dh[T].add_(grad_last) if accumulate else dh[T].copy_(grad_last)
+            dh_rows[T].add_(grad_last) if accumulate else dh_rows[T].copy_(grad_last)
         elif not accumulate:
-            dh[T].zero_()
+            dh_rows[T].zero_()
         dz = torch.empty_like(xu)  # dz[t-1] = dL/dz_t, in xu's layout: the caller's backward then copies nothing
         need = ctx.needs_input_grad
         dW = W.new_zeros(W.shape) if need[2] else None
         dMs = [M.new_zeros(M.shape) if need[6 + i] else None for i, M in enumerate(Ms)]
-        h_rows, dh_rows, dz_rows = [h0, *out.unbind(0)], dh.unbind(0), dz.unbind(0)
+        h_rows, dz_rows = [h0, *out.unbind(0)], dz.unbind(0)
         for t in range(T, 0, -1):
             dz_t = act.backward(dh_rows[t], h_rows[t], dz_rows[t - 1])  # (S, B, H)
             dz_tT = dz_t.transpose(1, 2)
@@ -120,7 +127,7 @@ class _BatchedRecurrence(torch.autograd.Function):
                         dM.baddbmm_(dz_tT, h_rows[t - k])
         if ctx.grad_hook is not None:
             ctx.grad_hook(dh[1:])
-        return dz if need[0] else None, dh[0] if need[1] else None, dW, None, None, None, *dMs
+        return dz if need[0] else None, dh_rows[0] if need[1] else None, dW, None, None, None, *dMs
 
 
 def unroll_batched(

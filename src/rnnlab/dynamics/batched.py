@@ -187,11 +187,12 @@ class BatchedSequenceModel(nn.Module):
             last = out[:, :, -1]
         else:
             assert self.act is not None
-            U, b = p["rnn.U"], p["rnn.b"]
-            # model-major (S, T B, H): the recurrence reads it step by step in place, and its gradient comes back
-            # in this layout, so the products for dU and db read contiguous memory
-            xt = x.transpose(1, 2).reshape(S, T * B, n_in)  # a copy of the small input, rows (t, b)
-            xu = torch.baddbmm(b.unsqueeze(1), xt, U.transpose(1, 2)).view(S, T, B, -1).transpose(0, 1)  # (T, S, B, H)
+            # U x + b as one product of [x, 1] and [U, b]: no separate pass for the bias, forward or backward.
+            # Model-major (S, T B, H): the recurrence reads it step by step in place, and its gradient comes back
+            # in this layout, so the product for d[U, b] reads contiguous memory.
+            xt = torch.cat([x.transpose(1, 2), x.new_ones(S, T, B, 1)], dim=3).view(S, T * B, n_in + 1)
+            Ub = torch.cat([p["rnn.U"], p["rnn.b"].unsqueeze(2)], dim=2)  # (S, H, I + 1)
+            xu = torch.bmm(xt, Ub.transpose(1, 2)).view(S, T, B, -1).transpose(0, 1)  # (T, S, B, H)
             delayed = [(k, p[f"rnn.M.{i}"]) for i, k in enumerate(self.delays)]
             hs, last = recur_batched(xu, h0, p["rnn.W"], self.act, delayed, grad_hook)
         y = torch.baddbmm(p["readout.bias"].unsqueeze(1), last, p["readout.weight"].transpose(1, 2))  # (S, B, n)

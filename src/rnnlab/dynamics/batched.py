@@ -187,14 +187,11 @@ class BatchedSequenceModel(nn.Module):
             last = out[:, :, -1]
         else:
             assert self.act is not None
-            # U x + b as one product of [x, 1] and [U, b]: no separate pass for the bias, forward or backward.
-            # Model-major (S, T B, H): the recurrence reads it step by step in place, and its gradient comes back
-            # in this layout, so the product for d[U, b] reads contiguous memory.
-            xt = torch.cat([x.transpose(1, 2), x.new_ones(S, T, B, 1)], dim=3).view(S, T * B, n_in + 1)
+            # the bias as a column of U against a constant 1 in x: one product per step, forward and backward
+            xt = torch.cat([x.permute(2, 0, 1, 3), x.new_ones(T, S, B, 1)], dim=3)  # (T, S, B, I + 1)
             Ub = torch.cat([p["rnn.U"], p["rnn.b"].unsqueeze(2)], dim=2)  # (S, H, I + 1)
-            xu = torch.bmm(xt, Ub.transpose(1, 2)).view(S, T, B, -1).transpose(0, 1)  # (T, S, B, H)
             delayed = [(k, p[f"rnn.M.{i}"]) for i, k in enumerate(self.delays)]
-            hs, last = recur_batched(xu, h0, p["rnn.W"], self.act, delayed, grad_hook)
+            hs, last = recur_batched(xt, Ub, h0, p["rnn.W"], self.act, delayed, grad_hook)
         y = torch.baddbmm(p["readout.bias"].unsqueeze(1), last, p["readout.weight"].transpose(1, 2))  # (S, B, n)
         return y, hs
 

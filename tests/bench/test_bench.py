@@ -8,7 +8,7 @@ from functools import partial
 
 import pytest
 
-from rnnlab.bench import Case, Result, all_cases
+from rnnlab.bench import Case, Result, all_cases, run_cases
 from rnnlab.bench import exact_cases as ec
 from rnnlab.cli import bench as bench_cli
 from rnnlab.cli.main import main
@@ -23,6 +23,8 @@ TINY = [
                  repeats=1), "tiny"),
     Case("verifier_proof_256_state_dfa_s",
          partial(ec.verifier_proof_256_state_dfa_s, n_states=8, exhaustive_len=6, repeats=1), "tiny"),
+    Case("run_inputs_batched_vs_one_at_a_time",
+         partial(run_cases.run_inputs_batched_vs_one_at_a_time, inputs=20, max_len=4, hidden=3, repeats=1), "tiny"),
 ]
 
 

@@ -23,12 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnnlab.cli.main import main
-from rnnlab.exact.sheet import get_net
+from rnnlab.exact.sheet import EQUAL_SO_FAR, get_net
+from rnnlab.extract.languages import TOMITA
+from rnnlab.extract.model import LearnedNet
 
 FUZZ = os.environ.get("RNNLAB_FUZZ_EXAMPLES")
 TIME_LIMIT_S = 120.0  # any single invocation; the valid branch is sized to take a few seconds at most
@@ -36,8 +39,21 @@ FILES = Path(__file__).parent / "_fuzz_files"  # made once by `files()`; removed
 SPECS = Path(__file__).parents[2] / "examples" / "specs"
 
 
+def trained_net(cell: str, spec: Any, hidden: int = 3, seed: int = 0) -> LearnedNet:
+    """An rnnlab-net/2 net with random weights (the format is what the grammar exercises, not the training)."""
+    rng = np.random.default_rng(seed)
+    A, G = len(spec.alphabet), 3 if cell == "gru" else 4
+    weights = {"W_ih": rng.normal(size=(G * hidden, A)), "W_hh": rng.normal(size=(G * hidden, hidden)),
+               "b_ih": rng.normal(size=G * hidden), "b_hh": rng.normal(size=G * hidden)}
+    zeros = np.zeros(hidden, dtype=np.float32)
+    return LearnedNet(f"{cell}-random", cell, spec.alphabet, (), {k: v.astype(np.float32) for k, v in weights.items()},
+                      zeros, zeros.copy() if cell == "lstm" else np.zeros(0, dtype=np.float32),
+                      rng.normal(size=hidden).astype(np.float32), 0.1, spec)
+
+
 def files() -> dict[str, str]:
-    """The files the grammar draws from: good and bad nets and specs, a small text, a sweep config."""
+    """The files the grammar draws from: good and bad nets (both formats) and specs, inputs files, a small text,
+    a sweep config."""
     FILES.mkdir(exist_ok=True)
     net = get_net("all-ones").to_dict()
     nan_net = json.loads(json.dumps(net))
@@ -49,6 +65,21 @@ def files() -> dict[str, str]:
         "corrupt": FILES / "corrupt.json", "empty": FILES / "empty.json", "text": FILES / "words.txt",
         "bad_spec": FILES / "bad-spec.json", "sweep": FILES / "tiny.toml", "bad_toml": FILES / "bad.toml",
     }
+    out |= {"net2": FILES / "lstm-tomita4.json", "net2_pairs": FILES / "gru-equality.json",
+            "nan_net2": FILES / "nan-net2.json", "inputs": FILES / "inputs.txt", "inputs_pairs": FILES / "pairs.txt",
+            "inputs_bad_symbol": FILES / "bad-symbol.txt", "inputs_unequal": FILES / "unequal.txt",
+            "inputs_comments": FILES / "comments.txt", "inputs_three": FILES / "three.txt"}
+    trained_net("lstm", TOMITA["tomita4"]).save(out["net2"])
+    trained_net("gru", EQUAL_SO_FAR).save(out["net2_pairs"])
+    nan_net2 = trained_net("gru", TOMITA["tomita4"]).to_dict()
+    nan_net2["readout"]["v"][0] = math.nan
+    out["nan_net2"].write_text(json.dumps(nan_net2))
+    out["inputs"].write_text("# one input a line\n0110\n\n1\n0001\n1111\n")
+    out["inputs_pairs"].write_text("01,11\n0110,0111\n1,0\n")
+    out["inputs_bad_symbol"].write_text("0110\n01x0\n")
+    out["inputs_unequal"].write_text("01,11\n011,01\n")
+    out["inputs_comments"].write_text("# nothing but a comment\n\n")
+    out["inputs_three"].write_text("0,1,0\n")
     out["net"].write_text(json.dumps(net))
     out["nan_net"].write_text(json.dumps(nan_net))
     out["inf_net"].write_text(json.dumps(inf_net))
@@ -92,8 +123,11 @@ def command(head: list[str] | st.SearchStrategy[list[str]], *options: st.SearchS
     return st.tuples(*parts).map(lambda ps: [a for p in ps for a in p])
 
 
-NETS = pool(["all-ones", "adder", "equality", "alternating", F["net"]],
-            ["bogus", "", F["nan_net"], F["inf_net"], F["corrupt"], F["empty"], MISSING])
+NETS = pool(["all-ones", "adder", "equality", "alternating", F["net"], F["net2"], F["net2_pairs"]],
+            ["bogus", "", F["nan_net"], F["inf_net"], F["nan_net2"], F["corrupt"], F["empty"], MISSING])
+INPUTS = pool([F["inputs"], F["inputs_pairs"]],
+              [F["inputs_bad_symbol"], F["inputs_unequal"], F["inputs_comments"], F["inputs_three"], F["empty"],
+               MISSING, str(FILES)])
 SPEC_FILES = pool([str(SPECS / "parity.json"), str(SPECS / "divisible-by-3.json")],
                   [F["bad_spec"], F["corrupt"], F["empty"], MISSING, F["net"]])
 BITS = pool(["0", "1", "0110", "11110100", "1" * 40], ["", "012", "ab", " 1", "2", "1 0"])
@@ -109,8 +143,12 @@ PLOT = pool(["{tmp}/p.png", "{tmp}/noext", "{tmp}/sub/", "{tmp}"], ["{tmp}/p.xyz
 
 GRAMMAR: dict[str, st.SearchStrategy[list[str]]] = {
     "nets": command(["nets"]),
-    "run": command(st.tuples(st.just("run"), NETS).map(list), option("--input", BITS).map(lambda o: o or
-                   ["--input", "1"]), option("--input2", BITS), option("--h0", H0)),
+    # --input or --inputs (mostly one of them; sometimes both or neither, which is refused)
+    "run": command(st.tuples(st.just("run"), NETS).map(list),
+                   st.one_of(option("--input", BITS).map(lambda o: o or ["--input", "1"]),
+                             option("--inputs", INPUTS).map(lambda o: o or ["--inputs", F["inputs"]]),
+                             st.tuples(option("--input", BITS), option("--inputs", INPUTS)).map(lambda p: p[0] + p[1])),
+                   option("--input2", BITS), option("--h0", H0)),
     "verify": command(st.tuples(st.just("verify"), NETS).map(list), option("--against", SPEC_FILES),
                       option("--h0", H0), option("--max-len", pool(["0", "3", "6"], BAD_INTS))),
     "compile": command(st.tuples(st.just("compile"), SPEC_FILES).map(list),
@@ -231,7 +269,7 @@ def _settings(n: int, derandomize: bool = True) -> Any:
                                            HealthCheck.data_too_large])
 
 
-LIGHT = {"nets": 2, "run": 10, "verify": 8, "compile": 6, "gradients": 10, "bound": 6, "train": 6, "schedule": 8}
+LIGHT = {"nets": 2, "run": 16, "verify": 10, "compile": 6, "gradients": 10, "bound": 6, "train": 6, "schedule": 8}
 HEAVY_N = {"lm": 4, "exposure": 3, "embeddings": 3, "experiment skip": 3, "sweep": 3, "bench": 2, "report": 2}
 
 
@@ -264,6 +302,14 @@ FOUND = [
     ["schedule", "exponential", "--k", "1"],  # exponential decay needs k < 1
     ["compile", str(SPECS / "parity.json"), "--out", "{tmp}"],  # --out is a folder
     ["verify", "alternating", "--max-len", "0"],  # the closed-form check's range: the message named no option
+    ["run", F["net2"], "--inputs", F["inputs"], "--json"],  # a trained net, a batch of inputs
+    ["run", F["net2_pairs"], "--inputs", F["inputs_pairs"]],  # pair alphabet: x1,x2 lines
+    ["run", "adder", "--inputs", F["inputs_pairs"], "--json"],  # a built-in two-sequence net, batched
+    ["run", F["net2"], "--inputs", F["inputs_bad_symbol"]],  # exit 2 naming line 2 and 'x'
+    ["run", F["net2_pairs"], "--inputs", F["inputs_unequal"]],  # exit 2 naming line 2
+    ["run", F["net2"], "--input", "01", "--inputs", F["inputs"]],  # both: exit 2
+    ["verify", F["net2"], "--max-len", "6", "--json"],  # a trained net: the bounded check
+    ["verify", F["net2_pairs"], "--against", str(SPECS / "parity.json")],  # alphabets differ: exit 2
 ]
 
 

@@ -4,7 +4,9 @@ import json
 
 import pytest
 
+import rnnlab.cli.dynamics as cli_dynamics
 from rnnlab.cli.main import main
+from rnnlab.dynamics.batched import train_batched
 
 
 def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict:
@@ -32,3 +34,25 @@ def test_bad_seeds_and_omega_are_one_line_exit_2(capsys: pytest.CaptureFixture[s
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("cell", "optimizer"), [("sigmoid", "adam"), ("tanh", "sgd"), ("skip", "msgd"),
+                                                 ("gru", "adam"), ("lstm", "sgd")])
+def test_every_cell_trains_batched_by_default_and_equals_the_loop(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, cell: str, optimizer: str) -> None:
+    calls: list[int] = []
+
+    def counted(configs: list, progress: object = None) -> list:
+        calls.append(len(configs))
+        return train_batched(configs, progress)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_dynamics, "train_batched", counted)
+    argv = ["train", "temporal_order", "--cell", cell, "--optimizer", optimizer, "--T", "6", "--steps", "15",
+            "--seeds", "0-2", "--hidden", "4", "--clip", "norm:0.5", "--json"]
+    batched = _json(capsys, argv)
+    assert calls == [3]  # one batched computation for the three seeds
+    loop = _json(capsys, [*argv, "--no-batch"])
+    assert calls == [3]  # --no-batch never calls it
+    for a, b in zip(batched["runs"], loop["runs"], strict=True):
+        assert a["final_loss"] == pytest.approx(b["final_loss"], rel=1e-4)
+        assert a["clip"]["fired"] == b["clip"]["fired"] and a["steps_run"] == b["steps_run"]

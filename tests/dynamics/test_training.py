@@ -2,6 +2,7 @@
 
 import math
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import asdict, replace
 
 import pytest
@@ -95,3 +96,27 @@ def test_building_a_model_leaves_the_callers_random_stream_alone() -> None:
     assert torch.equal(torch.rand(3), expected)
     b = build_model(TrainConfig(cell="lstm", seed=7))
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_flush_denormals_is_scoped_and_restores() -> None:
+    tiny = torch.finfo(torch.float32).tiny
+    with training.flush_denormals():
+        assert float(torch.full((1,), tiny).mul_(0.5)) == 0.0
+    assert float(torch.full((1,), tiny).mul_(0.5)) == tiny / 2
+
+
+def test_flushing_subnormals_leaves_training_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A float32 sigmoid net whose gradient at the first steps goes subnormal (checked): the same losses, norms and
+    weights, bit for bit, with flushing on (train's default) and off."""
+    config = TrainConfig(task="temporal_order", cell="sigmoid", T=60, hidden=8, batch=4, steps=30, w_norm=0.5,
+                         check_every=1000, test_sequences=50, optimizer="adam")
+    model, task = build_model(config), get_task(config.task)
+    x = task.batch(config.batch, config.T, torch.Generator().manual_seed(config.seed)).x.requires_grad_()
+    (g,) = torch.autograd.grad(model(x).square().sum(), x)
+    assert bool(((g != 0) & (g.abs() < torch.finfo(torch.float32).tiny)).any())  # subnormals without flushing
+    flushed = train(config)
+    monkeypatch.setattr(training, "flush_denormals", nullcontext)
+    kept = train(config)
+    assert flushed.losses == kept.losses and flushed.pre_norms == kept.pre_norms
+    for a, b in zip(flushed.model.parameters(), kept.model.parameters(), strict=True):
+        assert torch.equal(a, b)

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rnnlab.exact.automaton import random_dfa
+from rnnlab.exact.automaton import Automaton, random_dfa
 from rnnlab.exact.compiler import compile_dfa
 from rnnlab.exact.net import Net
-from rnnlab.exact.sheet import PAIRS, get_net
+from rnnlab.exact.sheet import EQUAL_SO_FAR, PAIRS, get_net
+from rnnlab.extract.languages import TOMITA
+from rnnlab.extract.learn import LearnConfig, learn
+from rnnlab.extract.model import LearnedNet
 from rnnlab.files import write_atomic
 from rnnlab.report.build import build_report
-from rnnlab.report.claims import HOLDS, INCONCLUSIVE, ClaimSpec, figure_png_base64, figure_svg, new_figure
+from rnnlab.report.claims import HOLDS, INCONCLUSIVE, ClaimSpec, PartResult, figure_png_base64, figure_svg, new_figure
 from rnnlab.report.html import render
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "extract"))
+from learned_nets import learned_from_compiled, perturbed  # noqa: E402
 
 MATH_CLAIM = r"The gradient shrinks by at most $\|W\|_2 / 4$ per step; costs \$5 <b>not bold</b>"
 
@@ -28,7 +35,7 @@ class DemoPage:
     out: Path  # the report folder
     html: Path  # index.html
     payload: dict[str, Any]  # what it was rendered from
-    nets: dict[str, Net]  # stepper key -> the net it steps
+    nets: dict[str, Net | LearnedNet]  # stepper key -> the net it steps
 
 
 def stepper_nets() -> dict[str, tuple[Net, str, str | None, str]]:
@@ -45,6 +52,24 @@ def stepper_nets() -> dict[str, tuple[Net, str, str | None, str]]:
         "dfa8-sigmoid": (compile_dfa(dfa, "sigmoid"), "0110100111", None, "S9"),
         "dfa8-step": (compile_dfa(dfa, "step"), "0110100111", None, "S9"),
         "pairs16-sigmoid": (compile_dfa(random_dfa(16, PAIRS, 0), "sigmoid"), "0110", "1100", "S9"),
+    }
+
+
+def learned_stepper_nets() -> dict[str, tuple[LearnedNet, str, str | None]]:
+    """key -> (trained-format net, example input, example input2): every cell kind, one and two sequences."""
+    t4 = TOMITA["tomita4"]
+
+    def trained(cell: str, spec: Automaton, hidden: int = 3) -> LearnedNet:
+        return learn(spec, LearnConfig(cell=cell, hidden=hidden, steps=10, eval_every=10), name=f"{cell}-trained").net
+
+    no_spec = trained("gru", t4)
+    return {
+        "learned-tanh": (trained("tanh", t4), "0100010", None),
+        "learned-sigmoid-3-layers": (learned_from_compiled(t4, "compiled-tomita4"), "1000101", None),
+        "learned-sigmoid-broken": (perturbed(learned_from_compiled(t4, "broken-tomita4")), "1000101", None),
+        "learned-gru-pairs": (trained("gru", EQUAL_SO_FAR), "0110", "0111"),
+        "learned-lstm": (trained("lstm", t4, 4), "0011", None),
+        "learned-gru-no-spec": (replace(no_spec, spec=None), "0110", None),
     }
 
 
@@ -90,7 +115,7 @@ def build_demo_page(out: Path) -> DemoPage:
                                  "cached": False, "config": {}}
     payload["parts"] = dict(sorted(payload["parts"].items(), key=lambda kv: int(kv[0][1:])))
     payload["summary"]["unexpected"].append("S3.demo-bound")
-    nets = {}
+    nets: dict[str, Net | LearnedNet] = {}
     for key, (net, x1, x2, part) in stepper_nets().items():
         entry: dict[str, Any] = {"net": net.to_dict(), "spec": net.spec.to_dict() if net.spec else None,
                                  "input": x1, "part": part}
@@ -98,6 +123,11 @@ def build_demo_page(out: Path) -> DemoPage:
             entry["input2"] = x2
         payload["steppers"][key] = entry
         nets[key] = net
+    steppers = PartResult()  # trained nets go through the API a report part uses
+    for key, (learned, x1, x2) in learned_stepper_nets().items():
+        steppers.add_stepper(key, learned, x1, x2)
+        nets[key] = learned
+    payload["steppers"].update({k: {**v, "part": "S9"} for k, v in steppers.steppers.items()})
     html = out / "index.html"
     write_atomic(html, render(payload, out))
     return DemoPage(out, html, payload, nets)

@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
 from rnnlab.exact.net import Net
+from rnnlab.extract.model import LearnedNet
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -316,3 +318,105 @@ def test_contents_highlight_what_is_on_screen(browser: Any) -> None:
     current = d.execute_script("""return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() =>
         done(Array.from(document.querySelectorAll('nav.toc a.current')).map(a => a.getAttribute('href'))))));""")
     assert current == ["#S8.adder"]
+
+
+# --- trained nets (rnnlab-net/2) ------------------------------------------------------------------------------
+
+def _learned_reference(net: LearnedNet, word: list[int]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Every column of the stepper's state (elman: each layer; GRU: h; LSTM: h, c) as (T, H) float64, and
+    v . h + c, by PyTorch's own cells in double precision (elman: rnnlab's activations, layer by layer)."""
+    A = len(net.alphabet)
+    x = torch.nn.functional.one_hot(torch.tensor(word), A).to(torch.float64)  # (T, A)
+    cols: list[list[torch.Tensor]]
+    with torch.no_grad():
+        if net.cell == "elman":
+            s = [torch.tensor(L.h0, dtype=torch.float64) for L in net.layers]
+            cols = [[] for _ in net.layers]
+            for t in range(len(word)):
+                inputs = x[t]
+                for k, L in enumerate(net.layers):
+                    W, U, b = (torch.tensor(m, dtype=torch.float64) for m in (L.W, L.U, L.b))
+                    s[k] = L.act(W @ s[k] + U @ inputs + b)
+                    cols[k].append(s[k])
+                    inputs = torch.cat([inputs, s[k]])
+            h = torch.stack(cols[-1])
+        else:
+            module = (torch.nn.GRUCell if net.cell == "gru" else torch.nn.LSTMCell)(A, net.hidden).double()
+            for k, name in [("W_ih", "weight_ih"), ("W_hh", "weight_hh"), ("b_ih", "bias_ih"), ("b_hh", "bias_hh")]:
+                getattr(module, name).copy_(torch.from_numpy(net.weights[k].astype(np.float64)))
+            hc = torch.from_numpy(net.h0.astype(np.float64))[None]
+            c = torch.from_numpy(net.c0.astype(np.float64))[None] if net.cell == "lstm" else None
+            cols = [[], []] if net.cell == "lstm" else [[]]
+            for t in range(len(word)):
+                if c is None:
+                    hc = module(x[t][None], hc)
+                else:
+                    hc, c = module(x[t][None], (hc, c))
+                    cols[1].append(c[0])
+                cols[0].append(hc[0])
+            h = torch.stack(cols[0])
+    logit = h @ torch.from_numpy(net.v.astype(np.float64)) + net.c
+    return [torch.stack(col).numpy() for col in cols], logit.numpy()
+
+
+def _learned_cases() -> list[tuple[str, str, str | None]]:
+    rng = random.Random(1)
+    return ([(k, _bits(rng, 40), None) for k in ("learned-tanh", "learned-sigmoid-3-layers",
+                                                 "learned-sigmoid-broken", "learned-lstm", "learned-gru-no-spec")]
+            + [("learned-gru-pairs", _bits(rng, 30), _bits(rng, 30)), ("learned-sigmoid-3-layers", "1000101", None)])
+
+
+@pytest.mark.parametrize(("key", "x1", "x2"), _learned_cases())
+def test_stepper_runs_trained_nets_as_pytorch_does(browser: Any, demo_page: Any, key: str, x1: str,
+                                                  x2: str | None) -> None:
+    d, net = browser, demo_page.nets[key]
+    _set_input(d, key, x1, x2)
+    _click(d, key, "all")
+    rows = _rows(d, key)
+    symbols = [a + b for a, b in zip(x1, x2, strict=True)] if x2 is not None else list(x1)
+    word = [net.alphabet.index(s) for s in symbols]
+    states, logit = _learned_reference(net, word)
+    logits = _logits(d, key)
+    assert [r["t"] for r in rows] == list(range(1, len(word) + 1))
+    assert max(abs(a - b) for a, b in zip(logits, logit, strict=True)) <= 1e-12
+    float32 = net.logits([word])[0]  # rnnlab's own run of the net, in float32
+    assert max(abs(a - b) for a, b in zip(logits, float32, strict=True)) <= 1e-4
+    for r in rows:
+        t = r["t"] - 1
+        assert r["x"] == ([x1[t]] if x2 is None else [x1[t], x2[t]])
+        assert len(r["states"]) == len(states)
+        for page, python in zip(r["states"], states, strict=True):
+            assert max(abs(a - b) for a, b in zip(page, python[t].tolist(), strict=True)) <= 1e-12, (key, r["t"])
+        assert r["got"] == int(logits[t] > 0)
+        if abs(float32[t]) > 1e-4:
+            assert r["got"] == int(float32[t] > 0)  # the page reads the output as rnnlab does
+    if net.spec is None:
+        assert all(r["want"] is None and r["q"] is None for r in rows)
+        return
+    want = net.spec.outputs([net.spec.alphabet.index(s) for s in symbols])
+    assert [r["want"] for r in rows] == want
+    disagreements = [i + 1 for i, (r, w) in enumerate(zip(rows, want, strict=True)) if r["got"] != w]
+    assert [r["t"] for r in rows if r["first"]] == disagreements[:1]
+    if key == "learned-sigmoid-3-layers":
+        assert disagreements == [] and "agree at every step" in _message(d, key)
+    if key == "learned-sigmoid-broken":
+        assert disagreements and f"First disagreement at t = {disagreements[0]}" in _message(d, key)
+    assert not _console_errors(d)
+
+
+def test_trained_stepper_says_what_is_wrong_with_an_input(browser: Any) -> None:
+    d = browser
+    _set_input(d, "learned-gru-pairs", "0110", "011")
+    assert "same length" in _message(d, "learned-gru-pairs") and _rows(d, "learned-gru-pairs") == []
+    _set_input(d, "learned-lstm", "10a1", None)
+    assert "\"a\" at t = 3" in _message(d, "learned-lstm") and _rows(d, "learned-lstm") == []
+    _set_input(d, "learned-lstm", "1011", None)
+    _click(d, "learned-lstm", "all")
+    assert len(_rows(d, "learned-lstm")) == 4
+    assert not _console_errors(d)
+
+
+def _logits(d: Any, key: str) -> list[float]:
+    return [float(json.loads(v)) for v in d.execute_script(
+        "return Array.from(document.querySelectorAll('[data-stepper=\"' + arguments[0] + '\"] tbody tr[data-t] "
+        "td.logit')).map(td => td.dataset.v);", key)]

@@ -23,11 +23,15 @@ __all__ = [
     "MAX_SEED",
     "MEMORY",
     "NET",
+    "NET_SOURCE",
     "PROBABILITY",
     "SPEC",
     "Bits",
     "FiniteFloat",
+    "INPUTS",
     "FloatList",
+    "InputLines",
+    "InputsFile",
     "IntList",
     "LoadedSpec",
     "MemorySize",
@@ -42,6 +46,7 @@ MAX_LENGTH = 10_000_000  # sequence lengths, steps: more than any run on one mac
 MAX_COUNT = 1_000_000  # sizes (hidden units, batch, trials, vocabulary): a sane upper end
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed accepts 64-bit seeds
 MAX_SEEDS = 10_000  # seeds in one list
+NET_SOURCE = "rnnlab.net_source"  # click context meta key: the NET argument as typed
 
 
 def count(min: int = 1, max: int = MAX_COUNT) -> click.IntRange:
@@ -187,26 +192,83 @@ class Bits(click.ParamType):
 
 
 class NetParam(click.ParamType):
-    """A built-in net's name or a NET.json file (it exists, is a net, and every weight is finite)."""
+    """A built-in net's name or a NET.json file of either format, rnnlab-net/1 or rnnlab-net/2 (it exists, is a
+    net, and every weight is finite)."""
 
     name = "net"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from rnnlab.exact.net import Net
         from rnnlab.exact.sheet import NETS, get_net
+        from rnnlab.extract.model import LearnedNet, load_any
 
-        if isinstance(value, Net):
+        if isinstance(value, (Net, LearnedNet)):
             return value
         text = str(value)
+        if ctx is not None:
+            ctx.meta[NET_SOURCE] = text  # as typed, for commands that print a follow-up command line
         try:
             if text.endswith(".json"):
-                return Net.load(text)
+                return load_any(text)
             return get_net(text)
         except ValueError as e:
             self.fail(str(e) if text.endswith(".json") else f"{e}; built-in nets: {', '.join(NETS)}", param, ctx)
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return "NET"
+
+
+@dataclass(frozen=True)
+class InputLines:
+    """A file of inputs as given on the command line: (line number, x1, x2 or None) per input line."""
+
+    path: str  # as given
+    lines: tuple[tuple[int, str, str | None], ...]
+
+
+class InputsFile(click.ParamType):
+    """A text file of inputs, one a line: `x1` or `x1,x2` (two sequences of equal length). Blank lines and lines
+    starting with # are skipped; spaces around a line and its comma are ignored. Which symbols are allowed
+    depends on the net, so the command checks them (naming the line)."""
+
+    name = "inputs"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> InputLines:
+        if isinstance(value, InputLines):
+            return value
+        path = str(value)
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:
+            self.fail(f"cannot read inputs file {path!r}: {e.strerror}", param, ctx)
+        except UnicodeDecodeError:
+            self.fail(f"inputs file {path!r} is not UTF-8 text", param, ctx)
+        lines: list[tuple[int, str, str | None]] = []
+        for n, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = [p.strip() for p in line.split(",")]
+            where = f"{path!r} line {n}"
+            if len(parts) > 2:
+                self.fail(f"{where}: {len(parts)} sequences; write one input x1 or two, x1,x2", param, ctx)
+            if not all(parts):
+                self.fail(f"{where}: an empty sequence in {line[:40]!r}; write x1 or x1,x2", param, ctx)
+            if len(parts) == 2 and len(parts[0]) != len(parts[1]):
+                self.fail(f"{where}: x1 has {len(parts[0])} symbols but x2 has {len(parts[1])}; they must be equal",
+                          param, ctx)
+            if len(parts[0]) > MAX_LENGTH:
+                self.fail(f"{where}: {len(parts[0])} symbols; at most {MAX_LENGTH}", param, ctx)
+            if len(lines) == MAX_COUNT:
+                self.fail(f"inputs file {path!r} has more than {MAX_COUNT} inputs", param, ctx)
+            lines.append((n, parts[0], parts[1] if len(parts) == 2 else None))
+        if not lines:
+            self.fail(f"inputs file {path!r} holds no input (blank lines and # comments are skipped)", param, ctx)
+        return InputLines(path, tuple(lines))
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "FILE"
 
 
 @dataclass(frozen=True)
@@ -255,6 +317,7 @@ class MemorySize(click.ParamType):
 
 BITS = Bits()
 NET = NetParam()
+INPUTS = InputsFile()
 SPEC = SpecFile()
 MEMORY = MemorySize()
 

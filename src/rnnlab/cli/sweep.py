@@ -43,16 +43,20 @@ def _table(summary: Summary) -> Table:
 @click.option("--out", "out_dir", metavar="DIR", help="Sweep directory (default: runs/<CONFIG name>).")
 @click.option("--workers", type=count(1, 4096), help="Worker processes / local Ray CPUs (default: all CPUs).")
 @click.option("--retry-errors", is_flag=True, help="Run again the trials recorded with an error.")
+@click.option("--no-batch", is_flag=True,
+              help="Train every trial alone instead of each grid point's seeds as one batched computation.")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"out", "backend", "total", "skipped", "ran", "errors", "seconds", "summary"}.')
+              help='Print {"out", "backend", "total", "skipped", "ran", "units", "errors", "seconds", "summary"}.')
 def sweep(config_path: str, backend: str, address: str | None, out_dir: str | None, workers: int | None,
-          retry_errors: bool, as_json: bool) -> None:
+          retry_errors: bool, no_batch: bool, as_json: bool) -> None:
     """Run every combination of a TOML grid of training runs (S4, S5), each trial saved the moment it ends.
 
     CONFIG.toml sets TrainConfig fields for every trial (task, steps, hidden, ...) and a [grid] table of lists;
     each combination is one trial, identified by a hash of its parameters and saved as DIR/trials/<id>.json.
     A re-run skips finished trials, so after a crash or Ctrl-C only the running trials are redone. A trial
-    that raises is recorded with its error. The table gives the success rate per grid point over the seeds,
+    that raises is recorded with its error. The seeds of a grid point (trials that differ only in the seed)
+    train together as one batched computation, each seed's numbers its own and saved in its own file;
+    --no-batch trains every trial alone. The table gives the success rate per grid point over the seeds,
     with a 95% Wilson interval. Local and Ray runs give the same numbers bit for bit.
 
     \b
@@ -73,7 +77,7 @@ def sweep(config_path: str, backend: str, address: str | None, out_dir: str | No
 
         try:
             run: SweepRun = run_sweep(config, out, backend, workers=workers, address=address,
-                                      retry_errors=retry_errors, progress=progress)
+                                      retry_errors=retry_errors, batch=not no_batch, progress=progress)
         except RuntimeError as e:  # e.g. Ray failed to start
             raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
     summary = summarize(load_sweep(out))
@@ -82,7 +86,7 @@ def sweep(config_path: str, backend: str, address: str | None, out_dir: str | No
         return
     Console(width=None if sys.stdout.isatty() else 120).print(_table(summary))  # piped: no wrapping at 80
     click.echo(f"{run.total} trials: {run.skipped} already finished, {run.ran} run now in {run.seconds:.1f} s "
-               f"({backend}); {run.errors} recorded with an error. Results: {out}/trials/")
+               f"({backend}, {run.units} units of work); {run.errors} recorded with an error. Results: {out}/trials/")
 
 
 COMMANDS = [sweep]

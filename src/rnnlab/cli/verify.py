@@ -1,8 +1,8 @@
-"""Commands of the verifier and the compiler (SPEC S9): verify, compile."""
+"""Commands of the verifier and the compiler (SPEC S9, S11): verify, compile."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,8 @@ import click
 
 from rnnlab.cli.common import check_memory, emit_json
 from rnnlab.cli.exact import H0, load_net
-from rnnlab.cli.params import MAX_LENGTH, NET, SPEC, LoadedSpec, count, memory_option
+from rnnlab.cli.params import MAX_LENGTH, NET, NET_SOURCE, SPEC, LoadedSpec, count, memory_option
+from rnnlab.cli.progress import progress_bar
 from rnnlab.exact.alternating_check import DEFAULT_MAX_LEN as DEFAULT_MAX_LEN_ALTERNATING
 from rnnlab.exact.alternating_check import (
     GRAD_MAX_LEN,
@@ -25,6 +26,8 @@ from rnnlab.exact.counterexample import Counterexample
 from rnnlab.exact.net import Net
 from rnnlab.exact.oracles import DEFAULT_MAX_LEN, FLOAT_BITS, two_oracles
 from rnnlab.exact.verifier import Proof, prove
+from rnnlab.extract import bounded
+from rnnlab.extract.model import LearnedNet
 
 EXHAUSTIVE_MAX_UNITS = 2_000  # the exhaustive oracle builds per-unit programs: beyond this, --max-len 0 only
 
@@ -93,21 +96,31 @@ def _verify_alternating(net: Net, max_len: int | None, as_json: bool) -> int:
 @click.option("--max-len", type=count(0, MAX_LENGTH), default=None, metavar="N",
               help=f"Also simulate every input up to N steps, a second oracle (default {DEFAULT_MAX_LEN}; sigmoid "
                    f"nets {FLOAT_BITS} input bits; alternating {DEFAULT_MAX_LEN_ALTERNATING}, its only check; "
-                   "0 disables it for automaton nets).")
+                   "0 disables it for automaton nets). Trained nets: the bounded check's length (default: "
+                   f"{bounded.DEFAULT_WORDS} inputs of the longest length, so 16 for 0/1, 8 for pair alphabets).")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"holds", "states_explored", "counterexample", "exhaustive", ...}.')
-def verify(net_name: Net, spec_path: LoadedSpec | None, h0: tuple[float, ...] | None, max_len: int | None,
+              help='Print {"holds", "states_explored", "counterexample", "exhaustive", ...}; trained nets {"check": '
+                   '"bounded", "holds", "max_len", "inputs", "counterexample", "all_lengths_command", ...}.')
+def verify(net_name: Net | LearnedNet, spec_path: LoadedSpec | None, h0: tuple[float, ...] | None, max_len: int | None,
            as_json: bool) -> int:
     """Prove NET equal to its specification automaton for inputs of EVERY length, or print the shortest
     input on which they differ. Exit 0 holds, 1 counterexample (or not proved), 2 bad input.
+
+    A trained net (rnnlab-net/2, from `rnnlab learn`) gets a bounded check instead: its output after every
+    prefix of every input up to --max-len, against its own spec or --against; exit 0 when none differs, 1
+    with the shortest input that does. For every length, use `rnnlab extract NET --against SPEC`.
 
     \b
     Examples:
       rnnlab verify all-ones
       rnnlab verify all-ones --h0 0            # fails on input "1"
       rnnlab verify net.json --against examples/specs/parity.json
+      rnnlab verify t4.json --max-len 14       # a trained net: every input up to length 14
     """
     net = load_net(net_name, h0)
+    if isinstance(net, LearnedNet):
+        return _verify_learned(net, click.get_current_context().meta.get(NET_SOURCE, "NET"), spec_path, max_len,
+                               as_json)
     spec_source = spec_path.path if spec_path else None
     if net.name == "alternating" and spec_path is None:
         return _verify_alternating(net, max_len, as_json)
@@ -143,6 +156,50 @@ def verify(net_name: Net, spec_path: LoadedSpec | None, h0: tuple[float, ...] | 
         click.echo(f"rnnlab: BUG: the verifier and the exhaustive check disagree: {bug}", err=True)
         return 1
     return 0 if proof.holds else 1
+
+
+def _verify_learned(net: LearnedNet, net_name: str, spec_path: LoadedSpec | None, max_len: int | None,
+                    as_json: bool) -> int:
+    """rnnlab-net/2: every input up to a length against the spec (`extract.bounded`); no all-length answer."""
+    spec = spec_path.automaton if spec_path else net.spec
+    if spec is None:
+        raise click.BadParameter(f"net {net.name!r} has no spec of its own; give --against SPEC.json",
+                                 param_hint="--against")
+    try:
+        bounded.symbol_map(net, spec)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--against" if spec_path else "NET") from None
+    top = bounded.largest_max_len(net)
+    n = bounded.default_max_len(net) if max_len is None else max_len
+    if not 1 <= n <= top:
+        raise click.BadParameter(f"{n} is outside [1, {top}] for a trained net of {len(net.alphabet)} symbols and "
+                                 f"{net.state_size} state values (every input up to N is run)", param_hint="--max-len")
+    with progress_bar(bounded.inputs_up_to(net, n), f"every input up to length {n}") as advance:
+        r = bounded.bounded_check(net, spec, n, advance)
+    source = spec_path.path if spec_path else "its own spec"
+    extract_cmd = f"rnnlab extract {net_name}" + (
+        f" --against {spec_path.path}" if spec_path else "")
+    d = r.disagreement
+    if as_json:
+        emit_json({"net": net.name, "spec": spec_path.path if spec_path else None, "check": "bounded",
+                   "holds": r.holds, "max_len": n, "inputs": r.inputs,
+                   "counterexample": asdict(d) if d else None,
+                   "all_lengths": None, "all_lengths_command": extract_cmd})
+        return 0 if r.holds else 1
+    if d is None:
+        click.echo(f"{net.name}: agrees with {source} on every input of length 1..{n} ({r.inputs} inputs, the output "
+                   "after every prefix compared)")
+    else:
+        shown = d.input if d.input2 is None else f"{d.input},{d.input2}"
+        click.echo(f"{net.name}: DIFFERS from {source}; shortest input {shown!r} (length {len(d.got)}):")
+        lines = [f"    {'t':<4}{'x':<3}" + (f"{'x2':<3}" if d.input2 else "") + f"{'expected':<10}{'got':<5}v . h + c"]
+        for t, (want, g, z) in enumerate(zip(d.expected, d.got, d.logits, strict=True)):
+            x2 = f"{d.input2[t]:<3}" if d.input2 is not None else ""
+            mark = "   <- first difference" if t == len(d.got) - 1 else ""
+            lines.append(f"    {t + 1:<4}{d.input[t]:<3}{x2}{want:<10}{g:<5}{z:.6g}{mark}")
+        click.echo("\n".join(lines))
+    click.echo(f"  a bounded check, not a proof for every length: run `{extract_cmd}` for that")
+    return 0 if r.holds else 1
 
 
 def _compile_many(config_path: str, activation: str, as_json: bool) -> int:

@@ -61,6 +61,15 @@ class Activation:
             return torch.ones_like(a)
         return torch.zeros_like(a)  # the step is flat almost everywhere
 
+    def backward(self, grad: Tensor, a: Tensor, out: Tensor) -> Tensor:
+        """grad * f'(z) from the output a = f(z), written into out; one pass for sigmoid and tanh (torch's own
+        backward kernels), where derivative() and a product are three."""
+        if self.kind == "sigmoid" and self.gain == 1.0:
+            return torch.ops.aten.sigmoid_backward.grad_input(grad, a, grad_input=out)
+        if self.kind == "tanh":
+            return torch.ops.aten.tanh_backward.grad_input(grad, a, grad_input=out)
+        return torch.mul(self.derivative(a), grad, out=out)
+
     @property
     def is_binary(self) -> bool:
         """True when every output is exactly 0 or 1 (the net is then a finite machine)."""

@@ -85,9 +85,21 @@ class LearnedNet:
                 raise ValueError(f"lstm c0 must have {H} values")
         if self.v.shape != (H,):
             raise ValueError(f"readout v must have {H} values (the last hidden layer's size)")
+        self._check_finite()
         if self.spec is not None and list(self.spec.alphabet) != list(self.alphabet):
             raise ValueError(f"net alphabet {list(self.alphabet)} differs from its spec's {list(self.spec.alphabet)}")
         object.__setattr__(self, "_tensors", self._make_tensors())
+
+    def _check_finite(self) -> None:
+        """NaN or infinity in a weight would make every verdict about the net meaningless: refuse the net."""
+        named: list[tuple[str, Any]] = [("readout v", self.v), ("readout c", [self.c]), ("h0", self.h0),
+                                        ("c0", self.c0), *self.weights.items()]
+        for L in self.layers:
+            named += [(f"layer {L.name!r} {k}", getattr(L, k)) for k in ("W", "U", "b", "h0")]
+            named += [(f"layer {L.name!r} activation {k}", [getattr(L.act, k, 0.0)]) for k in ("gain", "threshold")]
+        for what, values in named:
+            if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+                raise ValueError(f"{what} holds NaN or infinity; weights must be finite")
 
     def _make_tensors(self) -> dict[str, Any]:
         """The weights as float32 tensors, made once (a one-hot x selects a column: x @ U.T = U.T[a])."""

@@ -43,9 +43,10 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 def all_parts() -> list[Part]:
     """The report's parts in SPEC order."""
-    from rnnlab.report import dynamics_parts, exact_parts, generation_parts, reproduce_parts
+    from rnnlab.report import dynamics_parts, exact_parts, extract_parts, generation_parts, reproduce_parts
 
-    parts = [*exact_parts.PARTS, *dynamics_parts.PARTS, *generation_parts.PARTS, *reproduce_parts.PARTS]
+    parts = [*exact_parts.PARTS, *dynamics_parts.PARTS, *generation_parts.PARTS, *extract_parts.PARTS,
+             *reproduce_parts.PARTS]
     return sorted(parts, key=lambda p: int(p.id[1:]))
 
 

@@ -14,11 +14,15 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.figure import Figure
 
 from rnnlab.plotting import figure_bytes
+
+if TYPE_CHECKING:
+    from rnnlab.exact.net import Net
+    from rnnlab.extract.model import LearnedNet
 
 SCALES = ("quick", "full")
 VERDICTS = ("holds", "does not hold", "inconclusive")
@@ -149,8 +153,8 @@ class PartResult:
     figures: dict[str, FigureFile] = field(default_factory=dict)  # key -> figure
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # extra tables, e.g. a step trace
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> settings, written as configs/NAME.toml
-    # key -> {"net": Net.to_dict(), "spec": Automaton dict or None, "input": an example input, "input2": ...}:
-    # exact nets the page lets a reader step through in the browser
+    # key -> {"net": NET.json dict (rnnlab-net/1 or /2), "spec": Automaton dict or None, "input": an example input,
+    # "input2": ...}: nets the page lets a reader step through in the browser; filled by add_stepper
     steppers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add_figure(self, key: str, fig: Figure, caption: str) -> str:
@@ -158,6 +162,31 @@ class PartResult:
         if not caption.strip():
             raise ValueError(f"figure {key!r} needs a caption")
         self.figures[key] = FigureFile(caption, figure_png_base64(fig), figure_svg(fig))
+        return key
+
+    def add_stepper(self, key: str, net: Net | LearnedNet, x1: str, x2: str | None = None) -> str:
+        """Let the page's reader step `net` through inputs of their own, from the example x1 (x2: the second
+        sequence of two-sequence nets and of pair alphabets, "x1x2" symbols), beside net.spec when it has one.
+
+        Any net runs: built-in and compiled nets (rnnlab-net/1) and trained ones (rnnlab-net/2: elman, GRU,
+        LSTM); the page's script simulates them from the weights. Returns the key (the page's anchor is
+        #stepper-KEY)."""
+        from rnnlab.extract.model import LearnedNet
+
+        if isinstance(net, LearnedNet):
+            allowed = set(net.alphabet)
+            two = all(len(s) == 2 for s in allowed)
+        else:
+            two = net.n_inputs == 2
+            allowed = {"00", "01", "10", "11"} if two else {"0", "1"}
+        if two != (x2 is not None) or (x2 is not None and len(x2) != len(x1)):
+            raise ValueError(f"stepper {key!r}: net {net.name!r} reads {'two sequences' if two else 'one sequence'}"
+                             "; give x1" + (" and x2 of equal length" if two else " alone"))
+        symbols = [a + b for a, b in zip(x1, x2, strict=True)] if x2 is not None else list(x1)
+        if not set(symbols) <= allowed:
+            raise ValueError(f"stepper {key!r}: the example holds symbols outside {sorted(allowed)}")
+        self.steppers[key] = {"net": net.to_dict(), "spec": net.spec.to_dict() if net.spec else None, "input": x1,
+                              "input2": x2}
         return key
 
 

@@ -76,11 +76,6 @@ def trace_rows(net: Net, x1: str, x2: str | None = None, spec: Automaton | None 
     return rows
 
 
-def stepper(net: Net, x1: str, x2: str | None = None) -> dict[str, Any]:
-    """What the page needs to let a reader step `net` through inputs of their own (JSON-serialisable)."""
-    return {"net": net.to_dict(), "spec": net.spec.to_dict() if net.spec else None, "input": x1, "input2": x2}
-
-
 # --- S1 ---------------------------------------------------------------------------------------------
 
 S1_H0 = (0.0, 1.0, -3.0)  # the sheet's h_0 = 0 and two others: the (-1)^T h_0 term must be right too
@@ -221,7 +216,7 @@ def s1(scale: str) -> PartResult:
         figures=(_s1_gradient_figure(out, net),),
         key=f"dy/dx within {max(r['dy_max_rel_error'] for r in ev['by_h0']):.1e} (relative); "
             f"saturated max {max(r['max_abs_dy_saturated'] for r in ev['by_h0']):.2g}"))
-    out.steppers["alternating"] = stepper(net, "10110")
+    out.add_stepper("alternating", net, "10110")
     return out
 
 
@@ -293,7 +288,7 @@ def s7(scale: str) -> PartResult:
     out.tables["S7.h0-zero#trace"] = trace_rows(_net("all-ones", 0.0), S7_INPUT)
     out.tables["S7.from-zero#trace"] = trace_rows(get_net("all-ones-from-zero"), S7_INPUT)
     for name in ("all-ones", "all-ones-from-zero"):
-        out.steppers[name] = stepper(get_net(name), S7_INPUT)
+        out.add_stepper(name, get_net(name), S7_INPUT)
     return out
 
 
@@ -349,7 +344,7 @@ def s8(scale: str) -> PartResult:
                                 ("S8.as-written", "equality-as-written", S8_X1, S8_X2),
                                 ("S8.carry", "carry", ADD_X1, ADD_X2), ("S8.adder", "adder", ADD_X1, ADD_X2)):
         out.tables[f"{claim}#trace"] = trace_rows(get_net(name), x1, x2)
-        out.steppers[name] = stepper(get_net(name), x1, x2)
+        out.add_stepper(name, get_net(name), x1, x2)
     return out
 
 
@@ -477,8 +472,8 @@ def s9(scale: str) -> PartResult:
             key=f"{sum(r['holds'] for r in rows)}/{len(rows)} automata"
                 + (f", H up to {max(r['gain_H'] for r in rows):.4g}" if activation == "sigmoid" else ""),
             reproduce=f"rnnlab compile --config {{configs}}/S9-compiler.toml --activation {activation} --json"))
-    out.steppers["compiled-threshold-serial-sum"] = stepper(compile_dfa(SERIAL_SUM, "step"), ADD_X1, ADD_X2)
-    out.steppers["compiled-sigmoid-all-ones"] = stepper(compile_dfa(ALL_ONES, "sigmoid"), S7_INPUT)
+    out.add_stepper("compiled-threshold-serial-sum", compile_dfa(SERIAL_SUM, "step"), ADD_X1, ADD_X2)
+    out.add_stepper("compiled-sigmoid-all-ones", compile_dfa(ALL_ONES, "sigmoid"), S7_INPUT)
     return out
 
 

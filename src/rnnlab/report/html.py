@@ -221,8 +221,9 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
             "figures": [_figure(k, figures[k], out) for k in c.get("figures", ()) if k in figures],
             "section": _part_of(c, part_ids),
         })
-    steppers = [{"key": k, **v, "title": k,
-                 "description": v["net"].get("description", "")} for k, v in payload.get("steppers", {}).items()]
+    steppers = [{"key": k, **v, "title": k, "description": v["net"].get("description", ""),
+                 "learned": v["net"].get("format") == "rnnlab-net/2", "two": _two_sequences(v["net"])}
+                for k, v in payload.get("steppers", {}).items()]
     sections = []
     for pid, rec in parts.items():
         sections.append({"id": pid, "title": rec.get("title", pid), "status": _part_status(pid, rec, payload),
@@ -250,6 +251,13 @@ def _view(payload: dict[str, Any], out: Path) -> dict[str, Any]:
                      if _ran_now(pid, rec, payload) and pid not in payload.get("cached_parts", ())],
         "n_steppers": len(steppers),
     }
+
+
+def _two_sequences(net: dict[str, Any]) -> bool:
+    """A stepper reads x1 and x2: a two-sequence rnnlab-net/1 net, or an rnnlab-net/2 net on pair symbols."""
+    if net.get("format") == "rnnlab-net/2":
+        return all(len(s) == 2 for s in net["alphabet"])
+    return bool(net.get("inputs") == 2)
 
 
 def _static(name: str) -> Markup:

@@ -1,4 +1,5 @@
-"""The Ray backend: each trial a Ray task running the same `execute` as the local pool (Ray imported lazily).
+"""The Ray backend: each unit of work a Ray task running the same `execute_unit` as the local pool (Ray imported
+lazily); the units are the runner's plan_units, so a grid point's seeds train together here too.
 
 With no address, a local Ray instance is started that listens on 127.0.0.1 only (no dashboard); with
 "auto" or "HOST:PORT" the sweep joins an existing cluster, after checking that the address answers.
@@ -17,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from rnnlab.sweep.config import Trial
-from rnnlab.sweep.trial import TrialFn, execute
+from rnnlab.sweep.trial import GroupFn, TrialFn, execute_unit
 
 INSTALL_HINT = "pip install 'rnnlab[ray]'"
 MAX_RETRIES = 3  # re-runs of a task whose worker died (Ray's own retry of system failures)
@@ -110,9 +111,9 @@ def connect(address: str) -> None:
         raise ValueError(f"cannot connect to Ray at {address!r}: {str(e).splitlines()[0]}") from None
 
 
-def run_ray(trial_fn: TrialFn, trials: list[Trial], address: str | None,
+def run_ray(trial_fn: TrialFn, group_fn: GroupFn | None, units: list[list[Trial]], address: str | None,
             workers: int) -> Iterator[tuple[Trial, dict[str, Any]]]:
-    """Each trial a Ray task (1 CPU); yields each finished trial as it arrives, in completion order."""
+    """Each unit a Ray task (1 CPU); yields each trial of each finished unit as it arrives, in completion order."""
     ray = import_ray()
     if address is not None:
         check_reachable(address)
@@ -126,20 +127,22 @@ def run_ray(trial_fn: TrialFn, trials: list[Trial], address: str | None,
             connect(address)
     from ray.exceptions import RayError
 
-    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(execute)
-    refs = {remote.remote(trial_fn, t.id, t.config): t for t in trials}
+    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(execute_unit)
+    refs = {remote.remote(trial_fn, group_fn, [t.id for t in unit], [t.config for t in unit]): unit
+            for unit in units}
     pending = list(refs)
     try:
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
-                t = refs[ref]
+                unit = refs[ref]
                 try:
-                    record = ray.get(ref)
+                    records = ray.get(ref)
                 except RayError as e:  # the worker died on every retry, or the task could not run at all
-                    record = {"id": t.id, "status": "error", "result": None, "seconds": 0.0, "pid": None,
-                              "error": {"type": type(e).__name__, "message": str(e).splitlines()[0]}}
-                yield t, record
+                    records = [{"id": t.id, "status": "error", "result": None, "seconds": 0.0, "pid": None,
+                                "unit": len(unit), "error": {"type": type(e).__name__,
+                                                             "message": str(e).splitlines()[0]}} for t in unit]
+                yield from zip(unit, records, strict=True)
     finally:
         for ref in pending:  # interrupted: running tasks are stopped, queued ones never start
             ray.cancel(ref, force=True)

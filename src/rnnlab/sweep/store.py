@@ -39,13 +39,14 @@ class TrialRecord:
     status: str  # "ok" or "error"
     result: dict[str, Any] | None  # what the trial function returned (status ok)
     error: dict[str, str] | None  # {"type", "message"} of the exception it raised (status error)
-    seconds: float  # wall time of the trial in its worker
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)  # backend, pid, versions: not part of results
+    seconds: float  # wall time of the trial in its worker (trials trained together share their unit's equally)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)  # backend, pid, unit (trials trained
+    # together), versions: not part of results
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrialRecord:
         return cls(d["id"], d["params"], d["status"], d["result"], d["error"], d["seconds"],
-                   {k: d[k] for k in ("backend", "pid", "versions") if k in d})
+                   {k: d[k] for k in ("backend", "pid", "unit", "versions") if k in d})
 
 
 def trial_path(out: Path, trial_id: str) -> Path:
@@ -66,6 +67,7 @@ def save_record(out: Path, trial: Trial, record: dict[str, Any], backend: str) -
     stored = {"format": TRIAL_FORMAT, "id": trial.id, "params": trial.params, "config": config_dict(trial.config),
               "status": record["status"], "result": record["result"], "error": record["error"],
               "seconds": record["seconds"], "backend": backend, "pid": record.get("pid"),
+              "unit": record.get("unit", 1),
               "versions": {"rnnlab": __version__, "torch": torch.__version__}}
     write_json_atomic(trial_path(out, trial.id), stored)
     return TrialRecord.from_dict(json.loads(json.dumps(finite(stored))))

@@ -1,10 +1,17 @@
-// The page's small scripts: the contents sidebar, copy buttons, and a stepper for every exact net.
+// The page's small scripts: the contents sidebar, copy buttons, and a stepper for every net (exact, compiled, trained).
 //
 // A stepper runs a net (the NET.json format of rnnlab.exact.net) from its weights, one step at a time, beside the
 // automaton it claims to implement (the S9 spec format). Layer l reads [x(t); s_0(t); ...; s_{l-1}(t)]:
 //     s_l(t) = act_l(b_l + U_l [x(t); earlier layers at t] + W_l s_l(t-1)),   s_l(0) = h0_l
 // The last layer is the output y; its reading as a bit follows rnnlab's rule: a sigmoid output reads 1 above 0.5
 // and 0 below, any other output must be exactly 0 or 1.
+// A trained net (rnnlab-net/2, rnnlab.extract.model) reads the one-hot vector e_a of each symbol a of its alphabet
+// and accepts a prefix iff v . h + c > 0 (h: the last elman layer, or the GRU/LSTM h). Its cells follow PyTorch:
+//     elman  layers as above, U reading [e_a; earlier layers]
+//     gru    r = sig(W_ir e_a + b_ir + W_hr h + b_hr), z likewise, n = tanh(W_in e_a + b_in + r (W_hn h + b_hn)),
+//            h' = (1 - z) n + z h
+//     lstm   i, f, g, o from W_ih e_a + b_ih + W_hh h + b_hh (g: tanh, the others sigmoid); c' = f c + i g,
+//            h' = o tanh(c')
 "use strict";
 (function () {
   const MAX_STEPS = 5000;
@@ -104,6 +111,78 @@
     return next;
   }
 
+  // --- a trained net (rnnlab-net/2) ---------------------------------------------------------------------------
+  const sigmoid = (z) => 1 / (1 + Math.exp(-z));
+
+  // The state as the table shows it: every elman layer; GRU h; LSTM h and c.
+  function learnedStart(net) {
+    if (net.cell === "elman") return net.layers.map((layer) => layer.h0.slice());
+    return net.cell === "lstm" ? [net.h0.slice(), net.c0.slice()] : [net.h0.slice()];
+  }
+
+  function learnedStep(net, state, a) {
+    if (net.cell === "elman") {
+      const A = net.alphabet.length;
+      let earlier = [];
+      const next = [];
+      net.layers.forEach((layer, l) => {
+        const prev = state[l];
+        const out = new Array(layer.b.length);
+        for (let i = 0; i < layer.b.length; i++) {
+          let z = layer.b[i] + layer.U[i][a];
+          for (let k = 0; k < earlier.length; k++) z += layer.U[i][A + k] * earlier[k];
+          for (let j = 0; j < prev.length; j++) z += layer.W[i][j] * prev[j];
+          out[i] = activate(layer.activation, z);
+        }
+        next.push(out);
+        earlier = earlier.concat(out);
+      });
+      return next;
+    }
+    const w = net.weights;
+    const h = state[0];
+    const H = h.length;
+    const gi = w.b_ih.map((b, i) => b + w.W_ih[i][a]);
+    const gh = w.b_hh.map((b, i) => {
+      let z = b;
+      for (let j = 0; j < H; j++) z += w.W_hh[i][j] * h[j];
+      return z;
+    });
+    const hNew = new Array(H);
+    if (net.cell === "gru") {
+      for (let k = 0; k < H; k++) {
+        const r = sigmoid(gi[k] + gh[k]);
+        const z = sigmoid(gi[H + k] + gh[H + k]);
+        const n = Math.tanh(gi[2 * H + k] + r * gh[2 * H + k]);
+        hNew[k] = (1 - z) * n + z * h[k];
+      }
+      return [hNew];
+    }
+    const c = state[1];
+    const cNew = new Array(H);
+    for (let k = 0; k < H; k++) {
+      const i = sigmoid(gi[k] + gh[k]);
+      const f = sigmoid(gi[H + k] + gh[H + k]);
+      const g = Math.tanh(gi[2 * H + k] + gh[2 * H + k]);
+      const o = sigmoid(gi[3 * H + k] + gh[3 * H + k]);
+      cNew[k] = f * c[k] + i * g;
+      hNew[k] = o * Math.tanh(cNew[k]);
+    }
+    return [hNew, cNew];
+  }
+
+  function learnedLogit(net, state) {
+    const h = net.cell === "elman" ? state[state.length - 1] : state[0];
+    let z = net.readout.c;
+    for (let k = 0; k < h.length; k++) z += net.readout.v[k] * h[k];
+    return z;
+  }
+
+  function learnedColumns(net) {
+    if (net.cell === "elman") return net.layers.map((layer) => layer.name);
+    return net.cell === "lstm" ? ["h", "c"] : ["h"];
+  }
+
   function reads(layer, y) {
     if (layer.activation.kind === "sigmoid") return y > 0.5 ? 1 : (y < 0.5 ? 0 : null);
     return y === 1 ? 1 : (y === 0 ? 0 : null);
@@ -158,16 +237,52 @@
     const data = JSON.parse(root.querySelector("script.stepper-data").textContent);
     const net = data.net;
     const spec = data.spec || net.spec || null;
-    const two = net.inputs === 2;
+    const learned = net.format === "rnnlab-net/2";
+    const two = learned ? net.alphabet.every((s) => s.length === 2) : net.inputs === 2;
     const form = root.querySelector("form");
     const message = root.querySelector(".message");
     const head = root.querySelector("table.trace thead");
     const body = root.querySelector("table.trace tbody");
-    const out = net.layers[net.layers.length - 1];
+    const out = learned ? null : net.layers[net.layers.length - 1];
     let trace = null;
     let shown = 0;
 
+    // A trained net: each character of x (or of x1 and x2) is a symbol of its alphabet.
+    function computeLearned() {
+      const x1 = Array.from(form.elements.input.value.trim());
+      const x2 = two ? Array.from(form.elements.input2.value.trim()) : null;
+      if (two && x1.length !== x2.length) {
+        throw new Error("x1 and x2 must have the same length (" + x1.length + " and " + x2.length + ")");
+      }
+      if (x1.length > MAX_STEPS) throw new Error("at most " + MAX_STEPS + " steps, got " + x1.length);
+      let state = learnedStart(net);
+      let q = spec ? spec.start : null;
+      const rows = [];
+      let first = null;
+      x1.forEach((c, i) => {
+        const symbol = two ? c + x2[i] : c;
+        const a = net.alphabet.indexOf(symbol);
+        if (a < 0) {
+          throw new Error("symbol \"" + symbol + "\" at t = " + (i + 1) + " is not in the net's alphabet ("
+                          + net.alphabet.join(", ") + ")");
+        }
+        state = learnedStep(net, state, a);
+        const logit = learnedLogit(net, state);
+        const row = { t: i + 1, x: two ? [c, x2[i]] : [c], states: state, logit: logit, got: logit > 0 ? 1 : 0 };
+        if (spec) {
+          q = spec.transitions[q][symbol];
+          row.q = q;
+          row.want = spec.accept.indexOf(q) >= 0 ? 1 : 0;
+          row.agree = row.got === row.want;
+          if (!row.agree && first === null) first = row.t;
+        }
+        rows.push(row);
+      });
+      return { rows: rows, first: first, x0: learnedStart(net) };
+    }
+
     function compute() {
+      if (learned) return computeLearned();
       const x1 = parse(form.elements.input.value, two ? "x1" : "x", spec !== null);
       const x2 = two ? parse(form.elements.input2.value, "x2", spec !== null) : null;
       if (two && x1.length !== x2.length) {
@@ -205,7 +320,13 @@
       const tr = document.createElement("tr");
       tr.appendChild(th("t"));
       if (two) { tr.appendChild(th("x1")); tr.appendChild(th("x2")); } else tr.appendChild(th("x"));
-      net.layers.forEach((layer, l) => tr.appendChild(th(layer.name + (l === net.layers.length - 1 ? " (output)" : ""))));
+      if (learned) {
+        learnedColumns(net).forEach((name) => tr.appendChild(th(name)));
+        tr.appendChild(th("v · h + c"));
+        if (!spec) tr.appendChild(th("net reads"));
+      } else {
+        net.layers.forEach((layer, l) => tr.appendChild(th(layer.name + (l === net.layers.length - 1 ? " (output)" : ""))));
+      }
       if (spec) {
         tr.appendChild(th("net reads"));
         tr.appendChild(th("automaton state"));
@@ -222,6 +343,8 @@
       start.appendChild(td("0"));
       (two ? [0, 1] : [0]).forEach(() => start.appendChild(td("")));
       trace.x0.forEach((s) => start.appendChild(td(vec(s), s, vecClass(s))));
+      if (learned) start.appendChild(td(""));
+      if (learned && !spec) start.appendChild(td(""));
       if (spec) { start.appendChild(td("")); start.appendChild(td(spec.start)); start.appendChild(td("")); }
       body.appendChild(start);
       trace.rows.slice(0, shown).forEach((row) => {
@@ -229,8 +352,10 @@
         tr.dataset.t = String(row.t);
         if (row.t === trace.first) tr.className = "first-disagreement";
         tr.appendChild(td(String(row.t)));
-        row.x.forEach((v) => tr.appendChild(td(num(v), v, "x")));
+        row.x.forEach((v) => tr.appendChild(td(learned ? v : num(v), v, "x")));
         row.states.forEach((s) => tr.appendChild(td(vec(s), s, vecClass(s))));
+        if (learned) tr.appendChild(td(num(row.logit), row.logit, "logit"));
+        if (learned && !spec) tr.appendChild(td(String(row.got), row.got, "got"));
         if (spec) {
           const bad = row.agree ? "" : " disagree";
           tr.appendChild(td(row.got === null ? "neither" : String(row.got), row.got, "got" + bad));

@@ -29,6 +29,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,8 @@ from rnnlab.dynamics.inits import INITS, SMART_NONZEROS, SMART_RADIUS, init_weig
 from rnnlab.dynamics.regulariser import DEFAULT_OMEGA_WEIGHT
 from rnnlab.dynamics.tasks import TEST_SEQUENCES, get_task
 from rnnlab.dynamics.training import TrainConfig, TrainResult, error_rate
-from rnnlab.files import finite
 from rnnlab.sweep.config import Trial, trial_id
+from rnnlab.sweep.runner import run_local
 from rnnlab.sweep.store import TRIALS_DIR, finished, save_record, write_json_atomic
 
 __all__ = ["BUDGETS", "INITS", "METHODS", "PAPER", "SMART_NONZEROS", "SMART_RADIUS", "Budget", "CellResult",
@@ -156,75 +157,23 @@ def generalisation(result: TrainResult, lengths: tuple[int, ...], n: int) -> dic
             for L in lengths}
 
 
-def run_cell(configs: list[TrainConfig], gen_lengths: tuple[int, ...], gen_sequences: int) -> list[dict[str, Any]]:
-    """Train one cell's seeds as one batched computation; one result per seed (the generalisation test of each
-    successful net included). One torch thread: the workers are the parallelism."""
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    results = train_batched(configs)
-    seconds = time.perf_counter() - start
-    out = []
-    for r in results:
-        out.append(finite({
-            "solved": r.solved, "test_error": r.test_error, "steps_run": r.steps_run, "final_loss": r.final_loss,
-            "nonfinite_skipped": r.nonfinite_skipped, "clip": r.clip, "cell_seconds": seconds,
-            "generalisation": generalisation(r, gen_lengths, gen_sequences) if r.solved else None}))
-    return out
+def train_cell(configs: list[TrainConfig], gen_lengths: tuple[int, ...],
+               gen_sequences: int) -> list[dict[str, Any]]:
+    """Train one cell's seeds as one batched computation; one result per seed, the generalisation test of each
+    successful net included. The sweep's group function: run in a worker with one torch thread."""
+    return [{"solved": r.solved, "test_error": r.test_error, "steps_run": r.steps_run, "final_loss": r.final_loss,
+             "nonfinite_skipped": r.nonfinite_skipped, "clip": r.clip,
+             "generalisation": generalisation(r, gen_lengths, gen_sequences) if r.solved else None}
+            for r in train_batched(configs)]
+
+
+def _no_solo(config: TrainConfig) -> dict[str, Any]:
+    raise AssertionError("a cell always trains its seeds together (train_cell)")
 
 
 def _trials(configs: list[TrainConfig], key: Key) -> list[Trial]:
     init, method, T = key
     return [Trial(trial_id(c), {"init": init, "method": method, "T": T, "seed": c.seed}, c) for c in configs]
-
-
-def _run_local(jobs: list[tuple[Key, list[TrainConfig]]], budget: Budget,
-               workers: int) -> Iterator[tuple[Key, list[dict[str, Any]]]]:
-    """Cells on a process pool (forkserver: workers never inherit the caller's torch threads)."""
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    lengths, n = budget.generalisation_lengths, budget.generalisation_sequences
-    if workers == 1:  # in this process: no pool to start
-        for key, configs in jobs:
-            yield key, run_cell(configs, lengths, n)
-        return
-    context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    try:
-        futures = {pool.submit(run_cell, configs, lengths, n): key
-                   for key, configs in jobs}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
-                yield futures[f], f.result()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _run_ray(jobs: list[tuple[Key, list[TrainConfig]]], budget: Budget, address: str | None,
-             workers: int) -> Iterator[tuple[Key, list[dict[str, Any]]]]:
-    """Each cell a Ray task of one CPU, on a local instance (127.0.0.1) or an existing cluster."""
-    from rnnlab.sweep.ray_backend import connect, import_ray, start_local
-
-    ray = import_ray()
-    if address is None:
-        start_local(workers)
-    else:
-        connect(address)
-    remote = ray.remote(num_cpus=1, max_retries=3)(run_cell)
-    refs = {remote.remote(configs, budget.generalisation_lengths, budget.generalisation_sequences): key
-            for key, configs in jobs}
-    pending = list(refs)
-    try:
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            for ref in done:
-                yield refs[ref], ray.get(ref)
-    finally:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        ray.shutdown()
 
 
 def default_out(budget: str) -> Path:
@@ -255,7 +204,7 @@ def reproduce(budget: Budget, out: str | Path, backend: str = "local", *, worker
         raise ValueError(f"unknown initialisation(s) {unknown}; valid: {', '.join(INITS)}")
     if address is not None and backend != "ray":
         raise ValueError(f"--address {address!r} is for the ray backend; add --backend ray")
-    if backend == "ray":
+    if backend == "ray":  # fail fast, before anything is written
         from rnnlab.sweep.ray_backend import check_reachable, import_ray
 
         import_ray()
@@ -269,30 +218,38 @@ def reproduce(budget: Budget, out: str | Path, backend: str = "local", *, worker
     except OSError as e:
         raise ValueError(f"cannot write the output directory --out {str(out)!r}: {e.strerror or e}") from None
     start = time.perf_counter()
-    cells = budget_cells(budget, inits)
-    jobs = []
-    for key in cells:
-        configs = cell_configs(*key, budget.updates)
-        if len(finished(out, _trials(configs, key))) < len(configs):
-            jobs.append((key, configs))
-    jobs.sort(key=lambda j: -j[0][2] * (2 if METHODS[j[0][1]][1] > 0 else 1))  # the longest first: less idle tail
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+    units = []  # one per cell with a seed not finished (a cell whose training raised is run again)
+    for key in budget_cells(budget, inits):
+        trials = _trials(cell_configs(*key, budget.updates), key)
+        done = finished(out, trials)
+        if any(t.id not in done or done[t.id].status != "ok" for t in trials):
+            units.append(trials)
+    units.sort(key=lambda u: -u[0].config.T * (2 if u[0].config.omega > 0 else 1))  # the longest first
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(units) or 1))
     if progress:
-        progress(0, len(jobs))
-    results = _run_local(jobs, budget, n_workers) if backend == "local" else _run_ray(jobs, budget, address,
-                                                                                       n_workers)
-    configs_of = dict(jobs)
+        progress(0, len(units))
+    group = partial(train_cell, gen_lengths=budget.generalisation_lengths,
+                    gen_sequences=budget.generalisation_sequences)
+    results: Iterator[tuple[Trial, dict[str, Any]]]
+    if not units:
+        results = iter(())
+    elif backend == "local":
+        results = run_local(_no_solo, group, units, n_workers)
+    else:
+        from rnnlab.sweep.ray_backend import run_ray
+
+        results = run_ray(_no_solo, group, units, address, n_workers)
+    saved = 0
     try:
-        for done, (key, records) in enumerate(results, 1):
-            for trial, result in zip(_trials(configs_of[key], key), records, strict=True):
-                save_record(out, trial, {"status": "ok", "result": result, "error": None,
-                                         "seconds": result["cell_seconds"], "pid": None}, backend)
-            if progress:
-                progress(done, len(jobs))
+        for trial, record in results:
+            save_record(out, trial, record, backend)  # persisted before anything else
+            saved += 1
+            if progress and saved % SEEDS == 0:
+                progress(saved // SEEDS, len(units))
     finally:
         close = getattr(results, "close", None)
         if close is not None:
-            close()
+            close()  # stop the backend's workers (e.g. on Ctrl-C)
     reproduction = load(out, budget, seconds=time.perf_counter() - start, inits=inits)
     write_json_atomic(out / MANIFEST, {"format": FORMAT, "budget": budget.name, "lengths": list(budget.lengths),
                                        "updates": budget.updates, "inits": list(inits),
@@ -413,7 +370,8 @@ def load(out: str | Path, budget: Budget, seconds: float = 0.0,
                     continue
                 configs = cell_configs(init, method, T, budget.updates)
                 records = finished(out, _trials(configs, key))
-                results = [records[t.id].result for t in _trials(configs, key) if t.id in records]
+                results = [records[t.id].result for t in _trials(configs, key)
+                           if t.id in records and records[t.id].status == "ok"]
                 if len(results) < len(configs) or any(r is None for r in results):
                     complete = False
                     cells[key] = CellResult(init, method, T, None, (), (), ())

@@ -3,6 +3,9 @@ exit 1 with the step for a run that goes non-finite, and the files where the use
 
 import json
 import math
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +192,17 @@ def test_compile_a_ten_thousand_state_dfa(capsys: pytest.CaptureFixture[str], tm
     assert out["holds"] and out["states"] == 10_000
     assert main(["verify", str(tmp_path / "net.json"), "--max-len", "0", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["holds"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_sweep_fork_server_ignores_ctrl_c() -> None:
+    # A Ctrl-C reaches the whole terminal group; the fork server (and the workers it forks) must leave it to the
+    # sweep process, else a worker still importing prints a traceback under "rnnlab: interrupted".
+    code = ("import multiprocessing.forkserver as f\n"
+            "from rnnlab.sweep.runner import _start_fork_server\n"
+            "_start_fork_server()\n"
+            "pid = f._forkserver._forkserver_pid\n"
+            "status = open(f'/proc/{pid}/status').read()\n"
+            "print([int(l.split()[1], 16) for l in status.splitlines() if l.startswith('SigIgn:')][0])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert int(out.stdout) & (1 << (signal.SIGINT - 1))

@@ -14,7 +14,9 @@ the same bit for bit. A crash or Ctrl-C loses at most the trials that were runni
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -69,6 +71,20 @@ def _init_worker() -> None:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
 
+def _start_fork_server() -> None:
+    """Start the fork server with Ctrl-C ignored: the fork server and the workers it forks inherit that, so a
+    Ctrl-C is handled by this process alone (no traceback from a worker mid-import); workers still exit with
+    it (_watch_parent)."""
+    if threading.current_thread() is not threading.main_thread():
+        multiprocessing.forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def died(trial: Trial, attempts: int, why: str) -> dict[str, Any]:
     """The record of a trial whose worker died on every attempt (not an exception of the trial itself)."""
     return {"id": trial.id, "status": "error", "result": None, "seconds": 0.0, "pid": None,
@@ -87,6 +103,7 @@ def run_local(trial_fn: TrialFn, group_fn: GroupFn | None, units: list[list[Tria
     attempts = dict.fromkeys(todo, 0)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)  # takes effect when the fork server starts (once per process)
+    _start_fork_server()
     while todo:
         pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo))), mp_context=context,
                                    initializer=_init_worker)

@@ -31,6 +31,7 @@ from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
 
 STATUSES = ("certified", "counterexample", "unknown")
+LONG_WORDS, LONG_LEN = 2000, 1000  # random inputs tried against the target when nothing else decided
 EXHAUSTIVE_WORDS = 4096  # all inputs up to length N with A^N <= this are tested at every equivalence query
 
 __all__ = ["ExtractConfig", "ExtractResult", "STATUSES", "extract", "dfa_outputs"]
@@ -312,6 +313,8 @@ def _against(m: Machine, dfa: Automaton, certified: bool, target: Automaton, ora
     if wrong is None:  # the DFA may be wrong where the net is right (no proof): test the net itself
         wrong = oracle._test(target, oracle.exhaustive + oracle._random(oracle.config.random_words,
                                                                           oracle.config.random_max_len))
+    if wrong is None:  # errors that only long inputs show (a net that drifts): a batch of long inputs
+        wrong = oracle._test(target, oracle._random(LONG_WORDS, LONG_LEN))
     return (False if wrong is not None else None), wrong, {"dfa_equals_target": diff is None}
 
 

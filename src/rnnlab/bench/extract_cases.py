@@ -79,7 +79,7 @@ def tomita_rows(nets: tuple[tuple[str, str], ...] = NETS, seed: int = 0, hidden:
     torch.set_num_threads(1)
     rows: list[dict[str, Any]] = []
     try:
-        for lang, cell in NETS:
+        for lang, cell in nets:
             path = _cache() / f"{lang}-{cell}-h{hidden}-s{seed}.json"
             if path.exists():
                 net = LearnedNet.load(path)

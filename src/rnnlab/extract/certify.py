@@ -30,11 +30,13 @@ from typing import Any
 import numpy as np
 
 from rnnlab.exact.automaton import Automaton
+from rnnlab.extract import affine as af
 from rnnlab.extract import bounds as bd
 from rnnlab.extract.machine import Machine
 
-FORMAT = "rnnlab-certificate/1"
+FORMAT = "rnnlab-certificate/2"  # /1: steps = 1 only
 DEPTH = 12  # cuts allowed when checking that an image lies in a union of boxes
+MAX_STEPS = 12  # k <= this: the check costs A^k affine steps per box
 
 __all__ = ["Certificate", "Failure", "check", "covered", "search"]
 
@@ -51,6 +53,7 @@ class Certificate:
     dfa: Automaton  # the DFA proved equal to the net on every non-empty input
     regions: tuple[Region, ...]  # the boxes
     depth: int = DEPTH  # cuts the cover check may use
+    steps: int = 1  # k: the boxes are closed under k steps (module docstring)
 
     def to_dict(self, net_dict: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class Certificate:
             "dfa": self.dfa.to_dict(),
             "rounding": bd.rounding_model(),
             "depth": self.depth,
+            "steps": self.steps,
             "regions": [{"state": self.dfa.states[r.state], "lo": r.lo.tolist(), "hi": r.hi.tolist()}
                         for r in self.regions],
         }
@@ -104,36 +108,64 @@ def _readout_ok(m: Machine, lo: np.ndarray, hi: np.ndarray, accepting: bool) -> 
     return bool(zlo[0] > 0) if accepting else bool(zhi[0] < 0)
 
 
-def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int) -> str | None:
+def _images(m: Machine, dfa: Automaton, lo: np.ndarray, hi: np.ndarray, q: int, steps: int
+            ) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], str | None]:
+    """The images of [lo, hi] (the net in DFA state q) after every input of `steps` symbols, as (DFA state,
+    box), and the first input shorter than `steps` after which the readout is not on its state's side (in
+    words), else None. One step: intervals (intersected with affine forms for gated cells); more: affine
+    forms carried through all the steps, so the dependence on the starting box survives."""
+    if steps == 1:
+        return [(dfa.delta[q][a], *m.box_step(lo, hi, a)) for a in range(len(dfa.alphabet))], None
+    out: list[tuple[int, np.ndarray, np.ndarray]] = []
+    stack: list[tuple[af.Form, int, tuple[int, ...]]] = [(af.of_box(lo, hi), q, ())]
+    while stack:
+        form, p, word = stack.pop()
+        for a in range(len(dfa.alphabet)):
+            nxt, pa, w = af.fold(m.affine_step(form, a)), dfa.delta[p][a], (*word, a)
+            if len(w) == steps:
+                out.append((pa, *af.box(nxt)))
+                continue
+            zlo, zhi = m.affine_logit(nxt)
+            if not (zlo[0] > 0 if pa in dfa.accept else zhi[0] < 0):
+                return out, "".join(dfa.alphabet[b] for b in w)
+            stack.append((nxt, pa, w))
+    return out, None
+
+
+def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps: int = 1) -> str | None:
     """None if the regions prove dfa (module docstring), else the first failed condition in words."""
     if list(dfa.alphabet) != list(m.alphabet):
         return f"the DFA's alphabet {list(dfa.alphabet)} is not the net's {list(m.alphabet)}"
+    if steps > 1 and not m.affine:
+        return f"closure under {steps} steps needs affine forms, which this net's units do not have"
     by_state: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     for r in regions:
         if r.lo.shape != (m.D,) or r.hi.shape != (m.D,) or not (r.lo <= r.hi).all():
             return f"a region of state {dfa.states[r.state]} is not a box in the net's {m.D}-dim state space"
         by_state.setdefault(r.state, []).append((r.lo, r.hi))
-    for a in range(len(dfa.alphabet)):
-        q = dfa.delta[dfa.start][a]
-        lo, hi = m.box_step(m.h0, m.h0, a)
+    images, bad = _images(m, dfa, m.h0, m.h0, dfa.start, steps)
+    if bad is not None:
+        return f"the readout after {bad!r} is not on its state's side"
+    for q, lo, hi in images:
         if not covered(lo, hi, by_state.get(q, []), depth):
-            return f"the step from h0 on {dfa.alphabet[a]!r} leaves the regions of state {dfa.states[q]}"
+            return f"the state after {steps} step(s) from h0 leaves the regions of state {dfa.states[q]}"
     for k, r in enumerate(regions):
         if not _readout_ok(m, r.lo, r.hi, r.state in dfa.accept):
             side = "> 0" if r.state in dfa.accept else "< 0"
             return f"region {k} (state {dfa.states[r.state]}): the readout is not {side} throughout"
-        for a in range(len(dfa.alphabet)):
-            q = dfa.delta[r.state][a]
-            lo, hi = m.box_step(r.lo, r.hi, a)
+        images, bad = _images(m, dfa, r.lo, r.hi, r.state, steps)
+        if bad is not None:
+            return f"region {k} (state {dfa.states[r.state]}): the readout after {bad!r} is not on its state's side"
+        for q, lo, hi in images:
             if not covered(lo, hi, by_state.get(q, []), depth):
-                return (f"region {k} (state {dfa.states[r.state]}) on {dfa.alphabet[a]!r}: the image leaves the "
+                return (f"region {k} (state {dfa.states[r.state]}): an image after {steps} step(s) leaves the "
                         f"regions of state {dfa.states[q]}")
     return None
 
 
 def check(m: Machine, data: Any, net_dict: dict[str, Any]) -> tuple[bool, str]:
     """Re-verify a certificate file's content against the net: (holds, one line saying why or why not)."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    if not isinstance(data, dict) or data.get("format") not in (FORMAT, "rnnlab-certificate/1"):
         raise ValueError(f"not a certificate: expected an object with \"format\": \"{FORMAT}\"")
     try:
         if data["net_sha256"] != net_digest(net_dict) or net_digest(data["net"]) != data["net_sha256"]:
@@ -145,14 +177,18 @@ def check(m: Machine, data: Any, net_dict: dict[str, Any]) -> tuple[bool, str]:
         regions = [Region(index[r["state"]], np.array(r["lo"], dtype=np.float64), np.array(r["hi"], dtype=np.float64))
                    for r in data["regions"]]
         depth = int(data["depth"])
+        steps = int(data["steps"]) if data["format"] == FORMAT else 1
     except (KeyError, TypeError) as e:
         raise ValueError(f"malformed certificate: missing or wrong-typed field {e}") from None
     if not 0 <= depth <= 64:
         return False, f"cover depth {depth} is out of range 0..64"
-    why = _verify(m, dfa, regions, depth)
+    if not 1 <= steps <= MAX_STEPS:
+        return False, f"steps {steps} is out of range 1..{MAX_STEPS}"
+    why = _verify(m, dfa, regions, depth, steps)
     if why is not None:
         return False, why
-    return True, f"{len(regions)} regions prove the {len(dfa.states)}-state DFA for inputs of every length"
+    return True, (f"{len(regions)} regions, closed under {steps} step(s), prove the {len(dfa.states)}-state DFA for "
+                  "inputs of every length")
 
 
 def _clusters(points: np.ndarray, radius: float, cap: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -175,23 +211,25 @@ def _clusters(points: np.ndarray, radius: float, cap: int) -> list[tuple[np.ndar
 
 
 def search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: float,
-           radii: tuple[float, ...] = (0.25, 0.08, 0.02), cap: int = 48, max_steps: int = 20000
-           ) -> Certificate | Failure:
-    """Try to prove dfa for the net from visited states points[q] (n_q, D) (module docstring)."""
+           radii: tuple[float, ...] = (0.25, 0.08, 0.02), cap: int = 48, max_steps: int = 20000,
+           steps: tuple[int, ...] = (1, 3)) -> Certificate | Failure:
+    """Try to prove dfa for the net from visited states points[q] (n_q, D) (module docstring): boxes closed
+    under one step first, then under k steps (nets that contract over k steps but expand boxes in one)."""
     failure = Failure(dfa.start, "no state was visited")
-    for radius in radii:
-        out = _grow(m, dfa, points, radius, cap, deadline, max_steps)
-        if isinstance(out, Certificate):
-            return out
-        failure = out
-        if time.monotonic() > deadline:
-            break
+    for k in steps if m.affine else (1,):
+        for radius in radii:
+            # k steps cost A^k affine steps per box: fewer boxes allowed
+            out = _grow(m, dfa, points, radius, cap, deadline, max_steps, k, 400 if k == 1 else 64)
+            if isinstance(out, Certificate):
+                return out
+            failure = out
+            if time.monotonic() > deadline:
+                return failure
     return failure
 
 
 def _grow(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], radius: float, cap: int, deadline: float,
-          max_steps: int, max_regions: int = 400) -> Certificate | Failure:
-    A = len(dfa.alphabet)
+          max_steps: int, n_steps: int, max_regions: int = 400) -> Certificate | Failure:
     boxes: list[list[np.ndarray]] = []  # [lo, hi] per region, grown in place
     state: list[int] = []
     for q, P in points.items():
@@ -231,28 +269,35 @@ def _grow(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], radius: flo
         boxes[k] = [nlo, nhi]
         return k
 
-    for a in range(A):
-        place(*m.box_step(m.h0, m.h0, a), dfa.delta[dfa.start][a])
+    images, bad = _images(m, dfa, m.h0, m.h0, dfa.start, n_steps)
+    if bad is not None:
+        return Failure(dfa.start, f"the readout after {bad!r} is on the wrong side")
+    for q, lo, hi in images:
+        place(lo, hi, q)
     work = list(range(len(boxes)))
     queued = set(work)
     steps = 0
     while work:
         if time.monotonic() > deadline or steps > max_steps:
             return Failure(state[work[0]], "the search ran out of time before the regions closed")
-        k = work.pop()
-        queued.discard(k)
-        q = state[k]
-        lo, hi = boxes[k]
+        j = work.pop()
+        queued.discard(j)
+        q = state[j]
+        lo, hi = boxes[j]
         if not _readout_ok(m, lo, hi, q in dfa.accept):
             return Failure(q, f"a region of state {dfa.states[q]} crosses the readout threshold")
-        for a in range(A):
-            steps += 1
-            grown = place(*m.box_step(lo, hi, a), dfa.delta[q][a])
+        images, bad = _images(m, dfa, lo, hi, q, n_steps)
+        steps += len(images) if n_steps == 1 else 1
+        if bad is not None:
+            return Failure(q, f"from a region of state {dfa.states[q]}, the readout after {bad!r} crosses the "
+                              "threshold")
+        for p, ilo, ihi in images:
+            grown = place(ilo, ihi, p)
             if grown is not None and grown not in queued:
                 work.append(grown)
                 queued.add(grown)
     regions = tuple(Region(q, b[0], b[1]) for q, b in zip(state, boxes, strict=True))
-    why = _verify(m, dfa, list(regions), DEPTH)
+    why = _verify(m, dfa, list(regions), DEPTH, n_steps)
     if why is not None:  # the loop above checks the same conditions; a mismatch would be a bug here
         return Failure(dfa.start, f"internal: the grown regions fail the check: {why}")
-    return Certificate(dfa, regions, DEPTH)
+    return Certificate(dfa, regions, DEPTH, n_steps)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
 
 STATUSES = ("certified", "counterexample", "unknown")
+LONG_WORDS, LONG_LEN = 2000, 1000  # random inputs tried against the target when nothing else decided
 EXHAUSTIVE_WORDS = 4096  # all inputs up to length N with A^N <= this are tested at every equivalence query
 
 __all__ = ["ExtractConfig", "ExtractResult", "STATUSES", "extract", "dfa_outputs"]
@@ -88,12 +90,18 @@ def exhaustive_len(A: int, budget: int = EXHAUSTIVE_WORDS) -> int:
     return n
 
 
+class _OutOfTime(Exception):
+    pass
+
+
 class _NetSUL(SUL):
     """Membership queries answered by the net from a cache of prefix states."""
 
-    def __init__(self, m: Machine) -> None:
+    def __init__(self, m: Machine, deadline: float = float("inf")) -> None:
         super().__init__()
         self.m = m
+        self.deadline = deadline
+        self.may_stop: Callable[[], bool] = lambda: True
         self.index = {s: a for a, s in enumerate(m.alphabet)}
         self.states: dict[tuple[int, ...], tuple[torch.Tensor, bool]] = {(): (m.initial(1), False)}
         self.word: list[int] = []
@@ -113,6 +121,8 @@ class _NetSUL(SUL):
 
     def query(self, word: tuple) -> list:
         self.asked += 1
+        if self.asked % 256 == 0 and time.monotonic() > self.deadline and self.may_stop():
+            raise _OutOfTime  # L* filling its table past the limit (a net that is no small DFA): stop it
         if len(word) == 0:
             return [False]  # the empty input has no output; its answer is fixed and does not matter
         w = tuple(self.index[s] for s in word)
@@ -171,6 +181,7 @@ class _ProvingOracle(Oracle):
         self.wrong: list[int] | None = None
         self.reason = ""
         self.timed_out = False
+        self.last: Automaton | None = None  # the latest hypothesis
 
     def _random(self, n: int, max_len: int) -> list[np.ndarray]:
         """n random inputs of length max_len; each prefix is tested too, so every length 1..max_len is."""
@@ -183,6 +194,7 @@ class _ProvingOracle(Oracle):
     def find_cex(self, hypothesis: Any) -> tuple | None:
         self.rounds += 1
         dfa = minimal(_to_automaton(hypothesis, self.m.alphabet))
+        self.last = dfa
         self.certificate, self.wrong = None, None
         cex = self._test(dfa, self.exhaustive)
         if cex is None and time.monotonic() < self.deadline:
@@ -254,16 +266,22 @@ def _extract(net: Net | LearnedNet, config: ExtractConfig, target: Automaton | N
     if target is not None and list(target.alphabet) != list(m.alphabet):
         raise ValueError(f"alphabet mismatch: the net reads {list(m.alphabet)}, the spec {list(target.alphabet)}")
     deadline = t0 + config.time_limit
-    sul = _NetSUL(m)
+    sul = _NetSUL(m, deadline + 0.1 * config.time_limit)
     oracle = _ProvingOracle(m, config, deadline)
+    sul.may_stop = lambda: oracle.last is not None
     A = len(m.alphabet)
     k = max(1, min(exhaustive_len(A, 2048), 10))
     words = all_words(A, k)
     acc, _ = m.run(words)
     samples = [(tuple(m.alphabet[a] for a in w), [bool(b) for b in row]) for w, row in zip(words, acc, strict=True)]
-    hyp = run_Lstar(list(m.alphabet), sul, oracle, "dfa", samples=samples, print_level=0,
-                    cache_and_non_det_check=True)
-    dfa = minimal(_to_automaton(hyp, m.alphabet))
+    try:
+        hyp = run_Lstar(list(m.alphabet), sul, oracle, "dfa", samples=samples, print_level=0,
+                        cache_and_non_det_check=True)
+        dfa = minimal(_to_automaton(hyp, m.alphabet))
+    except _OutOfTime:  # the last hypothesis asked about stands, with its counterexample if it had one
+        assert oracle.last is not None
+        dfa = oracle.last
+        oracle.timed_out = True
     cert = oracle.certificate if oracle.certificate is not None and oracle.certificate.dfa == dfa else None
     if cert is not None:
         status, reason = "certified", ""
@@ -295,6 +313,8 @@ def _against(m: Machine, dfa: Automaton, certified: bool, target: Automaton, ora
     if wrong is None:  # the DFA may be wrong where the net is right (no proof): test the net itself
         wrong = oracle._test(target, oracle.exhaustive + oracle._random(oracle.config.random_words,
                                                                           oracle.config.random_max_len))
+    if wrong is None:  # errors that only long inputs show (a net that drifts): a batch of long inputs
+        wrong = oracle._test(target, oracle._random(LONG_WORDS, LONG_LEN))
     return (False if wrong is not None else None), wrong, {"dfa_equals_target": diff is None}
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from rnnlab.exact.net import Layer, Net
+from rnnlab.extract import affine as af
 from rnnlab.extract import bounds as bd
 from rnnlab.extract.bounds import Box
 from rnnlab.extract.model import LearnedNet
@@ -69,6 +70,22 @@ class _Stack:
             inputs_lo = np.concatenate([inputs_lo, a_lo])
             inputs_hi = np.concatenate([inputs_hi, a_hi])
         return np.concatenate(out_lo), np.concatenate(out_hi)
+
+    def affine(self) -> bool:
+        """Whether `affine_step` applies: every layer sigmoid, tanh or identity at gain 1."""
+        return all(k in ("sigmoid", "tanh", "identity") and g == 1.0 for k, g, _, _ in self.acts)
+
+    def affine_step(self, s: af.Form, x: np.ndarray) -> af.Form:
+        n_x, k = len(x), 0
+        out: list[af.Form] = []
+        for W, Um, b, (kind, _, _, _), H in zip(self.W, self.U, self.b, self.acts, self.sizes, strict=True):
+            Ux, Ue = Um[:, :n_x], Um[:, n_x:]
+            cur = af.rows(s, slice(k, k + H))
+            k += H
+            Wfull, inp = (np.concatenate([W, Ue], axis=1), af.concat([cur, *out])) if Ue.shape[1] else (W, cur)
+            z = af.linear(Wfull, inp, Ux @ x + b, np.abs(Ux) @ np.abs(x) + np.abs(b), n_x + 1)
+            out.append(z if kind == "identity" else af.act(kind, z))
+        return af.concat(out)
 
 
 class Machine:
@@ -166,7 +183,6 @@ class Machine:
         w, kind = self.w, self.kind
         H = len(self.net.h0) if isinstance(self.net, LearnedNet) else 0
         h_lo, h_hi = lo[:H], hi[:H]
-        G = 3 if kind == "gru" else 4
         gi = w["W_ih"] @ x + w["b_ih"]  # exact one-hot column + bias: one float add, counted below
 
         def gate(j: int, act: str, with_h: bool = True) -> Box:
@@ -185,13 +201,54 @@ class Machine:
             pre = bd.add(gi[rows] - 0.0, gi[rows] + 0.0, *m)
             pre = (pre[0] - bd.SAFETY * bd.U * np.abs(gi[rows]), pre[1] + bd.SAFETY * bd.U * np.abs(gi[rows]))
             n = bd.act("tanh", *pre)
-            return bd.blend(z[0], z[1], n[0], n[1], h_lo, h_hi)
-        assert G == 4
-        c_lo, c_hi = lo[H:], hi[H:]
-        i, f, g, o = gate(0, "sigmoid"), gate(1, "sigmoid"), gate(2, "tanh"), gate(3, "sigmoid")
-        c_new = bd.add(*bd.mul(*f, c_lo, c_hi), *bd.mul(*i, *g))
-        h_new = bd.mul(*o, *bd.act("tanh", *c_new))
-        return np.concatenate([h_new[0], c_new[0]]), np.concatenate([h_new[1], c_new[1]])
+            out = bd.blend(z[0], z[1], n[0], n[1], h_lo, h_hi)
+        else:
+            c_lo, c_hi = lo[H:], hi[H:]
+            i, f, g, o = gate(0, "sigmoid"), gate(1, "sigmoid"), gate(2, "tanh"), gate(3, "sigmoid")
+            c_new = bd.add(*bd.mul(*f, c_lo, c_hi), *bd.mul(*i, *g))
+            h_new = bd.mul(*o, *bd.act("tanh", *c_new))
+            out = np.concatenate([h_new[0], c_new[0]]), np.concatenate([h_new[1], c_new[1]])
+        # both enclosures are sound, so is their intersection; the affine one keeps the gates' dependence on h
+        alo, ahi = af.box(self.affine_step(af.of_box(lo, hi), a))
+        return np.maximum(out[0], alo), np.minimum(out[1], ahi)
+
+    @property
+    def affine(self) -> bool:
+        """Whether `affine_step` applies (learned nets and compiled nets of smooth units)."""
+        return self.stack is None or self.stack.affine()
+
+    def affine_step(self, s: af.Form, a: int) -> af.Form:
+        """An affine form enclosing the next state of every state in s on symbol a, for real arithmetic and for
+        every float execution (`affine`); the same float operations as the net's own step."""
+        x = self.inputs[a]
+        if self.stack is not None:
+            return self.stack.affine_step(s, x)
+        w = self.w
+        H = len(s.c) if self.kind == "gru" else len(s.c) // 2
+        gi = w["W_ih"] @ x + w["b_ih"]
+        h = af.rows(s, slice(0, H))
+
+        def pre(j: int) -> af.Form:
+            rows = slice(j * H, (j + 1) * H)
+            return af.linear(w["W_hh"][rows], h, gi[rows] + w["b_hh"][rows], np.abs(gi[rows]) + np.abs(w["b_hh"][rows]),
+                             3)
+
+        if self.kind == "gru":
+            r, z = af.act("sigmoid", pre(0)), af.act("sigmoid", pre(1))
+            rows = slice(2 * H, 3 * H)
+            ghn = af.linear(w["W_hh"][rows], h, w["b_hh"][rows], np.abs(w["b_hh"][rows]), 1)
+            n = af.act("tanh", af.add_const(gi[rows], af.mul(r, ghn), bd.SAFETY * bd.U * np.abs(gi[rows])))
+            return af.add(af.mul(af.one_minus(z), n), af.mul(z, h))
+        c = af.rows(s, slice(H, 2 * H))
+        i, f, o = af.act("sigmoid", pre(0)), af.act("sigmoid", pre(1)), af.act("sigmoid", pre(3))
+        g = af.act("tanh", pre(2))
+        c_new = af.add(af.mul(f, c), af.mul(i, g))
+        return af.concat([af.mul(o, af.act("tanh", c_new)), c_new])
+
+    def affine_logit(self, s: af.Form) -> Box:
+        """An interval enclosing the readout's logit over the form."""
+        c = np.array([self.c])
+        return af.box(af.linear(self.v[None, :], s, c, np.abs(c), 1))
 
     def box_logit(self, lo: np.ndarray, hi: np.ndarray) -> Box:
         """An interval enclosing the readout's logit over [lo, hi] (accept iff > 0)."""

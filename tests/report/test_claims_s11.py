@@ -146,6 +146,21 @@ def test_trained_net_is_inconclusive_without_a_proof(trained: tuple[LearnedNet, 
     assert SPEC.judge(ev) == INCONCLUSIVE
 
 
+def test_trained_net_is_not_shown_when_its_certificate_does_not_recheck(trained: tuple[LearnedNet, dict[str, Any]]
+                                                                        ) -> None:
+    # The extractor's word alone is not enough: a certificate with a region moved fails certify.check.
+    def moved(r: ExtractResult) -> ExtractResult:
+        assert r.certificate is not None
+        g = r.certificate.regions[0]
+        bad = Region(g.state, g.lo + 0.5, g.hi + 0.5)
+        return replace(r, certificate=replace(r.certificate, regions=(bad, *r.certificate.regions[1:])))
+
+    ev = measure(trained[0], extract_fn=lying(moved))
+    assert ev["status"] == "certified" and ev["certificate_rechecked"] is False
+    assert SPEC.judge(ev) == INCONCLUSIVE
+    assert measure(trained[0])["certificate_rechecked"] is True
+
+
 def test_trained_claim_flips_when_the_sheet_net_fails_its_proof(trained: tuple[LearnedNet, dict[str, Any]]) -> None:
     ev = measure(trained[0], h0=0.0)  # S7's slip: the sheet's weights from h0 = 0
     assert not ev["sheet_net"]["proved"] and SPEC.judge(ev) == FAILS

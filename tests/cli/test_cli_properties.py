@@ -96,6 +96,7 @@ def files() -> dict[str, str]:
 
 F = files()
 MISSING = str(FILES / "no-such-file.json")
+FILES_DIR = str(FILES)  # a folder where a file is expected
 
 # --- value pools -------------------------------------------------------------------------------------------
 BAD_NUMBERS = ["nan", "inf", "-inf", "-1", "0", "1e999", "abc", "", "1e308", "99999999999999999999", "0x10"]
@@ -198,6 +199,11 @@ HEAVY_INVALID: dict[str, list[tuple[str, list[str]]]] = {
     "sweep": [("CONFIG", [F["bad_toml"], MISSING, F["empty"]]), ("--workers", BAD_INTS)],
     "bench": [("--only", ["bogus", ""])],
     "report": [("--scale", ["huge", ""])],
+    "learn tomita2": [("--cell", ["elman", ""]), ("--hidden", [*BAD_INTS, "513"]), ("--steps", BAD_INTS),
+                      ("--max-len", ["1", "0", "1001", "x"]), ("--seed", ["x", "1.5"]), ("--out", [FILES_DIR])],
+    "extract": [("NET", [F["nan_net2"], F["corrupt"], MISSING, F["empty"]]), ("--time-limit", [*BAD_NUMBERS, "0.01"]),
+                ("--against", [F["bad_spec"], MISSING, "tomita9"]), ("--check", [MISSING, F["corrupt"]])],
+    "reproduce pascanu2013": [("--budget", ["huge", ""]), ("--backend", ["mpi", ""]), ("--workers", BAD_INTS)],
 }
 HEAVY_VALID: dict[str, list[tuple[str, list[str]]]] = {
     "lm": [("--data", [F["text"]]), ("--hidden", ["4"]), ("--steps", ["1"]), ("--time-budget", ["0"])],
@@ -207,6 +213,9 @@ HEAVY_VALID: dict[str, list[tuple[str, list[str]]]] = {
     "sweep": [("--workers", ["1"])],
     "bench": [],
     "report": [],
+    "learn tomita2": [("--out", ["{tmp}/t2.json"]), ("--steps", ["1"]), ("--hidden", ["2"])],
+    "extract": [("--time-limit", ["1"])],
+    "reproduce pascanu2013": [("--out", ["{tmp}/pascanu"])],
 }
 
 
@@ -216,9 +225,9 @@ def heavy(draw: Any, name: str) -> list[str]:
     bad = HEAVY_INVALID[name]
     chosen = draw(st.lists(st.sampled_from(bad), min_size=1, max_size=3, unique_by=lambda p: p[0]))
     argv = name.split()
-    config = F["sweep"]
+    config = F["sweep"] if name == "sweep" else F["net2"]
     for opt, values in chosen:
-        if opt == "CONFIG":
+        if opt in ("CONFIG", "NET"):
             config = draw(st.sampled_from(values))
         else:
             argv += [opt, draw(st.sampled_from(values))]
@@ -226,7 +235,7 @@ def heavy(draw: Any, name: str) -> list[str]:
     for opt, values in HEAVY_VALID[name]:
         if opt not in names:
             argv += [opt, draw(st.sampled_from(values))]
-    if name == "sweep":
+    if name in ("sweep", "extract"):
         argv.insert(1, config)
     if draw(st.booleans()):
         argv.append("--json")
@@ -270,7 +279,8 @@ def _settings(n: int, derandomize: bool = True) -> Any:
 
 
 LIGHT = {"nets": 2, "run": 16, "verify": 10, "compile": 6, "gradients": 10, "bound": 6, "train": 6, "schedule": 8}
-HEAVY_N = {"lm": 4, "exposure": 3, "embeddings": 3, "experiment skip": 3, "sweep": 3, "bench": 2, "report": 2}
+HEAVY_N = {"lm": 4, "exposure": 3, "embeddings": 3, "experiment skip": 3, "sweep": 3, "bench": 2, "report": 2,
+           "learn tomita2": 4, "extract": 4, "reproduce pascanu2013": 3}
 
 
 @pytest.mark.parametrize("name", list(LIGHT))
@@ -310,6 +320,7 @@ FOUND = [
     ["run", F["net2"], "--input", "01", "--inputs", F["inputs"]],  # both: exit 2
     ["verify", F["net2"], "--max-len", "6", "--json"],  # a trained net: the bounded check
     ["verify", F["net2_pairs"], "--against", str(SPECS / "parity.json")],  # alphabets differ: exit 2
+    ["extract", F["net2"], "--time-limit", "nan"],  # was taken as a time limit: exit 1 after no search at all
 ]
 
 

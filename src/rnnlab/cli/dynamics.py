@@ -412,7 +412,7 @@ def experiment(name: str, seeds: tuple[int, ...] | None, steps: int | None, leng
 @click.option("--cells", type=click.IntRange(min=1), default=5, show_default=True,
               help="Random sigmoid cells, ||W||_2 log-spaced from 0.5 to 8.")
 @click.option("--hidden", type=click.IntRange(min=1), default=8, show_default=True, help="Hidden units H.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds every draw.")
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True, help="Seeds every draw.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"cells", "hidden", "w_norms", "max_abs_diff_vs_autograd", "max_abs_entry"}.')
 def jacobian(cells: int, hidden: int, seed: int, as_json: bool) -> int:
@@ -441,7 +441,7 @@ def jacobian(cells: int, hidden: int, seed: int, as_json: bool) -> int:
 @click.option("--T", "T", type=click.IntRange(min=2), default=12, show_default=True, help="Sequence length.")
 @click.option("--hidden", type=click.IntRange(min=1), default=8, show_default=True, help="Hidden units H.")
 @click.option("--delay", type=click.IntRange(min=2), default=2, show_default=True, help="The delay k of M h_{t-k}.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds every draw.")
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True, help="Seeds every draw.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"max_abs_diff_by_hand", "max_abs_diff_probe", "min_m_path_share", ...}.')
 def skip_paths(cells: int, T: int, hidden: int, delay: int, seed: int, as_json: bool) -> int:

@@ -11,6 +11,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rnnlab.cli.common import emit_json
+from rnnlab.cli.params import MAX_LENGTH, MAX_SEED, FiniteFloat, count
 from rnnlab.exact.automaton import Automaton, load_json
 from rnnlab.exact.net import Net
 from rnnlab.exact.sheet import get_net
@@ -37,12 +38,12 @@ def _load(name_or_path: str) -> Net | LearnedNet:
 @click.command("learn")
 @click.argument("lang", metavar="LANG")
 @click.option("--cell", type=click.Choice(CELL_CHOICES), default="tanh", show_default=True, help="Recurrent cell.")
-@click.option("--hidden", type=click.IntRange(1, 512), default=LearnConfig.hidden, show_default=True,
+@click.option("--hidden", type=count(1, 512), default=LearnConfig.hidden, show_default=True,
               help="Hidden units.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of weights and strings.")
-@click.option("--steps", type=click.IntRange(1), default=LearnConfig.steps, show_default=True,
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True, help="Seed of weights and strings.")
+@click.option("--steps", type=count(1, MAX_LENGTH), default=LearnConfig.steps, show_default=True,
               help="Budget: most Adam steps.")
-@click.option("--max-len", type=click.IntRange(2, 1000), default=LearnConfig.max_len, show_default=True,
+@click.option("--max-len", type=count(2, 1000), default=LearnConfig.max_len, show_default=True,
               help="Training string length reached; held-out strings go to twice this.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the net (rnnlab-net/2).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (accuracy by length band).")
@@ -97,9 +98,9 @@ def _spec(text: str) -> Automaton:
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the extracted DFA here (S9 spec format).")
 @click.option("--certificate", "cert_out", type=click.Path(dir_okay=False),
               help="Where to write the certificate when certified [default: NET with .cert.json].")
-@click.option("--time-limit", type=click.FloatRange(0.1), default=60.0, show_default=True, help="Seconds.")
+@click.option("--time-limit", type=FiniteFloat(0.1, 86400.0), default=60.0, show_default=True, help="Seconds.")
 @click.option("--check", "cert_in", type=click.Path(dir_okay=False), help="Only re-verify this certificate.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random test inputs.")
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True, help="Seed of the random test inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def extract_cmd(net_name: str, against: str | None, out: str | None, cert_out: str | None, time_limit: float,
                 cert_in: str | None, seed: int, as_json: bool) -> int:

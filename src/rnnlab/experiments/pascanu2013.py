@@ -91,7 +91,7 @@ class Budget:
 # quick: 9 cells, 22 s wall. paper: about 1,000 CPU-hours if every run went to its cap.
 BUDGETS = {
     "quick": Budget("quick", (50,), 200, 200, "minutes: the shortest length, 200 updates"),
-    "local": Budget("local", (50, 100), 8_000, 1000, "about an hour on 2 cores"),
+    "local": Budget("local", (50, 100), 8_000, 1000, "20-40 minutes on 2 cores (17 measured)"),
     "paper": Budget("paper", (50, 100, 150, 200), PAPER_UPDATES, TEST_SEQUENCES,
                     "the paper's cap of 5M updates per run: a Ray job"),
 }

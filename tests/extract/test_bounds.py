@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rnnlab.exact.compiler import compile_dfa
+from rnnlab.extract.certify import covered
 from rnnlab.extract.languages import TOMITA
 from rnnlab.extract.learn import LearnConfig, learn
 from rnnlab.extract.machine import Machine
@@ -47,3 +48,21 @@ def test_images_and_readouts_enclose_every_concrete_step(name: str, m: Machine) 
         zlo, zhi = m.box_logit(lo, hi)
         z = m.logit(S).to(torch.float64).numpy()[keep]
         assert ((zlo[0] <= z) & (z <= zhi[0])).all()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_covered_agrees_with_a_dense_grid_of_points(seed: int) -> None:
+    """covered() against brute force: a box is covered iff every point of a grid fine enough to fall in every
+    gap between the random boxes' faces lies in some box (faces on the 1/8 grid, points on the 1/16 grid)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 6))
+    a = rng.integers(0, 8, size=(n, 2))
+    b = a + rng.integers(1, 5, size=(n, 2))
+    boxes = [(a[i] / 8.0, b[i] / 8.0) for i in range(n)]
+    lo = rng.integers(0, 8, size=2)
+    hi = lo + rng.integers(1, 4, size=2)
+    g = np.stack(np.meshgrid(*(np.arange(2 * lo[j], 2 * hi[j] + 1) / 16.0 for j in range(2))), -1).reshape(-1, 2)
+    inside = np.zeros(len(g), dtype=bool)
+    for blo, bhi in boxes:
+        inside |= ((blo <= g) & (g <= bhi)).all(axis=1)
+    assert covered(lo / 8.0, hi / 8.0, boxes, depth=16) == bool(inside.all())

@@ -79,28 +79,31 @@ def net_digest(net_dict: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(net_dict, sort_keys=True).encode()).hexdigest()
 
 
-def _inside(lo: np.ndarray, hi: np.ndarray, blo: np.ndarray, bhi: np.ndarray) -> bool:
-    return bool((blo <= lo).all() and (hi <= bhi).all())
+def covered(lo: np.ndarray, hi: np.ndarray, boxes: list[tuple[np.ndarray, np.ndarray]] | tuple[np.ndarray, np.ndarray],
+            depth: int) -> bool:
+    """[lo, hi] lies in the union of boxes (a list of (lo, hi), or their corners stacked (n, D) each): inside
+    one, or cut along a face of a box it meets and both parts covered (at most `depth` cuts deep)."""
+    if isinstance(boxes, list):
+        if not boxes:
+            return False
+        boxes = (np.stack([b[0] for b in boxes]), np.stack([b[1] for b in boxes]))
+    return _covered(lo, hi, boxes[0], boxes[1], depth)
 
 
-def covered(lo: np.ndarray, hi: np.ndarray, boxes: list[tuple[np.ndarray, np.ndarray]], depth: int) -> bool:
-    """[lo, hi] lies in the union of boxes: inside one, or cut along a face of a box it meets and both parts
-    covered (at most `depth` cuts deep)."""
-    meets = []
-    for blo, bhi in boxes:
-        if _inside(lo, hi, blo, bhi):
-            return True
-        if (blo <= hi).all() and (lo <= bhi).all():
-            meets.append((blo, bhi))
-    if not meets or depth == 0:
+def _covered(lo: np.ndarray, hi: np.ndarray, BLO: np.ndarray, BHI: np.ndarray, depth: int) -> bool:
+    if ((BLO <= lo) & (hi <= BHI)).all(axis=1).any():
+        return True
+    meets = ((BLO <= hi) & (lo <= BHI)).all(axis=1)
+    if not meets.any() or depth == 0:
         return False
-    blo, bhi = meets[0]
+    BLO, BHI = BLO[meets], BHI[meets]
+    blo, bhi = BLO[0], BHI[0]
     j = int(np.argmax(np.maximum(blo - lo, 0) + np.maximum(hi - bhi, 0)))
     cut = blo[j] if blo[j] > lo[j] else bhi[j]
     left_hi, right_lo = hi.copy(), lo.copy()
     left_hi[j] = cut
     right_lo[j] = cut
-    return covered(lo, left_hi, meets, depth - 1) and covered(right_lo, hi, meets, depth - 1)
+    return _covered(lo, left_hi, BLO, BHI, depth - 1) and _covered(right_lo, hi, BLO, BHI, depth - 1)
 
 
 def _readout_ok(m: Machine, lo: np.ndarray, hi: np.ndarray, accepting: bool) -> bool:
@@ -143,11 +146,13 @@ def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps
         if r.lo.shape != (m.D,) or r.hi.shape != (m.D,) or not (r.lo <= r.hi).all():
             return f"a region of state {dfa.states[r.state]} is not a box in the net's {m.D}-dim state space"
         by_state.setdefault(r.state, []).append((r.lo, r.hi))
+    stacked = {q: (np.stack([b[0] for b in bs]), np.stack([b[1] for b in bs])) for q, bs in by_state.items()}
+    empty = (np.zeros((0, m.D)), np.zeros((0, m.D)))
     images, bad = _images(m, dfa, m.h0, m.h0, dfa.start, steps)
     if bad is not None:
         return f"the readout after {bad!r} is not on its state's side"
     for q, lo, hi in images:
-        if not covered(lo, hi, by_state.get(q, []), depth):
+        if not covered(lo, hi, stacked.get(q, empty), depth):
             return f"the state after {steps} step(s) from h0 leaves the regions of state {dfa.states[q]}"
     for k, r in enumerate(regions):
         if not _readout_ok(m, r.lo, r.hi, r.state in dfa.accept):
@@ -157,7 +162,7 @@ def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps
         if bad is not None:
             return f"region {k} (state {dfa.states[r.state]}): the readout after {bad!r} is not on its state's side"
         for q, lo, hi in images:
-            if not covered(lo, hi, by_state.get(q, []), depth):
+            if not covered(lo, hi, stacked.get(q, empty), depth):
                 return (f"region {k} (state {dfa.states[r.state]}): an image after {steps} step(s) leaves the "
                         f"regions of state {dfa.states[q]}")
     return None

@@ -1,14 +1,15 @@
-"""The full extraction table (SPEC S11): Tomita 1-7 x {sigmoid, tanh, GRU} x hidden 8 x 5 seeds = 105 trained
-nets, each extracted by rnnlab (`extract --against`) and by AALpy's L* with its random-walk equivalence oracle.
+"""The full extraction table (SPEC S11): Tomita 1-7 x {sigmoid, tanh, GRU} x hidden 8 x 5 seeds = 105 trained nets,
+each extracted by rnnlab (`extract --against`) and by AALpy's L* with its random-walk equivalence oracle.
 
     python -m rnnlab.bench.extract_table DIR [--seeds 5] [--time-limit 60] [--train-only]
 
-Trained nets are kept under DIR/nets, one JSON result per net under DIR/results; a second run skips what is
-there, so the table (hours on a busy machine) can be built over several runs. Nets are visited seed by seed, so
-an unfinished run still covers every cell. Every net is also run on 10,000 random inputs of length 1,000 (every
-prefix checked, so every length 1..1,000): its errors against the language, and whether rnnlab's certified DFA
-or AALpy's DFA is contradicted there. The summary prints per cell: decided (implements, or a checked wrong
-input), certified among the nets with no error, and the times.
+Trained nets are kept under DIR/nets, one JSON result per net under DIR/results; a second run skips what is there,
+so the table (hours on a busy machine) can be built over several runs. Nets are visited seed by seed, so an
+unfinished run still covers every cell. Every net is also run on 10,000 random inputs of length 1,000 (every prefix
+checked, so every length 1..1,000): its errors against the language, and whether rnnlab's certified DFA or AALpy's
+DFA is contradicted there (AALpy gets the same time limit; no DFA in time counts as contradicted). Trained nets are
+looked up by name: after a change to the training code, start a new DIR. The summary prints per cell: decided
+(implements, or a checked wrong input), certified among the nets with no error, and the times.
 """
 
 from __future__ import annotations
@@ -88,13 +89,14 @@ def _one(net: Any, lang: str, seed: int, time_limit: float) -> dict[str, Any]:
     errors = test_net(net, spec, seed)
     r = extract(net, ExtractConfig(time_limit=time_limit, seed=seed), spec)
     ours_bad = test_net(net, r.dfa, seed) if r.status == "certified" else None
-    base, base_s = _aalpy_baseline(net, seed)
+    base, base_s = _aalpy_baseline(net, seed, time_limit)
     return {"status": r.status, "implements": r.implements, "decided": r.implements is not None,
             "net_wrong_input": r.net_wrong_input, "seconds": r.seconds, "reason": r.reason, "rounds": r.rounds,
             "states": len(r.dfa.states), "regions": len(r.certificate.regions) if r.certificate else None,
             "net_errors": errors, "certified_contradicted": ours_bad,
-            "aalpy_contradicted": test_net(net, base, seed) > 0, "aalpy_seconds": base_s,
-            "aalpy_states": len(base.states)}  # type: ignore[attr-defined]
+            "aalpy_contradicted": base is None or test_net(net, base, seed) > 0, "aalpy_seconds": base_s,
+            "aalpy_timed_out": base is None,
+            "aalpy_states": None if base is None else len(base.states)}  # type: ignore[attr-defined]
 
 
 def run_table(folder: Path, seeds: int = 5, hidden: int = 8, time_limit: float = 60.0, train_only: bool = False,

@@ -94,30 +94,45 @@ class _OutOfTime(Exception):
     pass
 
 
-class _NetSUL(SUL):
-    """Membership queries answered by the net from a cache of prefix states."""
+class _Node:
+    """A prefix in the query cache: the net's state after it, its output, and its one-symbol extensions."""
 
-    def __init__(self, m: Machine, deadline: float = float("inf")) -> None:
+    __slots__ = ("S", "acc", "next")
+
+    def __init__(self, S: torch.Tensor, acc: bool) -> None:
+        self.S, self.acc = S, acc
+        self.next: dict[int, _Node] = {}
+
+
+class _NetSUL(SUL):
+    """Membership queries answered by the net from a cache of prefix states: a trie, so a long query costs
+    memory linear in its length; past `max_nodes` prefixes the cache starts afresh (long counterexamples in
+    L*'s table can otherwise fill the memory)."""
+
+    def __init__(self, m: Machine, deadline: float = float("inf"), max_nodes: int = 1_000_000) -> None:
         super().__init__()
         self.m = m
         self.deadline = deadline
+        self.max_nodes = max_nodes
         self.may_stop: Callable[[], bool] = lambda: True
         self.index = {s: a for a, s in enumerate(m.alphabet)}
-        self.states: dict[tuple[int, ...], tuple[torch.Tensor, bool]] = {(): (m.initial(1), False)}
-        self.word: list[int] = []
+        self.root = _Node(m.initial(1), False)
+        self.nodes = 1
+        self.here = self.root  # the node of `word`, for step()
         self.asked = 0
 
-    def _state(self, word: tuple[int, ...]) -> tuple[torch.Tensor, bool]:
-        k = len(word)
-        while word[:k] not in self.states:
-            k -= 1
-        S, acc = self.states[word[:k]]
-        with torch.no_grad():
-            for j in range(k, len(word)):
-                S = self.m.step(S, torch.tensor([word[j]]))
-                acc = bool(self.m.logit(S)[0] > 0)
-                self.states[word[:j + 1]] = (S, acc)
-        return S, acc
+    def _child(self, node: _Node, a: int) -> _Node:
+        nxt = node.next.get(a)
+        if nxt is None:
+            if self.nodes >= self.max_nodes:  # drop the cache; the node in hand stays valid on its own
+                self.root = _Node(self.m.initial(1), False)
+                self.nodes = 1
+            with torch.no_grad():
+                S = self.m.step(node.S, torch.tensor([a]))
+                nxt = _Node(S, bool(self.m.logit(S)[0] > 0))
+            node.next[a] = nxt
+            self.nodes += 1
+        return nxt
 
     def query(self, word: tuple) -> list:
         self.asked += 1
@@ -125,21 +140,23 @@ class _NetSUL(SUL):
             raise _OutOfTime  # L* filling its table past the limit (a net that is no small DFA): stop it
         if len(word) == 0:
             return [False]  # the empty input has no output; its answer is fixed and does not matter
-        w = tuple(self.index[s] for s in word)
-        self._state(w)
-        return [self.states[w[:t + 1]][1] for t in range(len(w))]
+        node, out = self.root, []
+        for s in word:
+            node = self._child(node, self.index[s])
+            out.append(node.acc)
+        return out
 
     def pre(self) -> None:
-        self.word = []
+        self.here = self.root
 
     def post(self) -> None:
-        self.word = []
+        self.here = self.root
 
     def step(self, letter: Any) -> Any:
         if letter is None:
             return False
-        self.word.append(self.index[letter])
-        return self._state(tuple(self.word))[1]
+        self.here = self._child(self.here, self.index[letter])
+        return self.here.acc
 
 
 def _to_automaton(hyp: Any, alphabet: tuple[str, ...]) -> Automaton:

@@ -89,3 +89,26 @@ def test_malformed_net_files_raise_value_error(tmp_path) -> None:
     p.write_text(json.dumps({"format": "other"}))
     with pytest.raises(ValueError, match="not an rnnlab net"):
         load_any(p)
+
+
+def _step_gain(net: LearnedNet, spec, seed: int = 0) -> float:
+    """The median gain |f(h + e) - f(h)| / |e| of one step over visited states and symbols, e small and random:
+    the same quantity the contraction penalty bounds, measured on the exported float32 net."""
+    m = Machine(net)
+    words = np.random.default_rng(seed).integers(0, len(spec.alphabet), size=(200, 40))
+    _, S = m.run(words, keep_states=True)
+    assert S is not None
+    h = torch.from_numpy(S[:, :-1].reshape(-1, m.D)).to(torch.float32)
+    a = torch.from_numpy(words[:, 1:].reshape(-1))
+    e = 1e-3 * torch.randn(h.shape, generator=torch.Generator().manual_seed(seed))
+    gain = (m.step(h + e, a) - m.step(h, a)).norm(dim=1) / e.norm(dim=1)
+    return float(gain.median())
+
+
+def test_the_contraction_penalty_lowers_a_gru_steps_gain() -> None:
+    spec = TOMITA["tomita4"]
+    plain = learn(spec, LearnConfig(cell="gru", seed=1, contraction=0.0)).net
+    penalised = learn(spec, LearnConfig(cell="gru", seed=1)).net  # the default for gru: weight 1, target 0.5
+    assert _step_gain(penalised, spec) < 0.5 < _step_gain(plain, spec)
+    with pytest.raises(ValueError, match="contraction"):
+        learn(spec, LearnConfig(cell="gru", contraction=-1.0))

@@ -22,7 +22,7 @@ import platformdirs
 from rnnlab.bench.case import Case, Result
 
 NETS = (("tomita1", "tanh"), ("tomita2", "tanh"), ("tomita4", "tanh"), ("tomita5", "tanh"),
-        ("tomita1", "sigmoid"), ("tomita4", "sigmoid"))
+        ("tomita1", "sigmoid"), ("tomita4", "sigmoid"), ("tomita4", "gru"), ("tomita5", "gru"))
 TEST_WORDS, TEST_LEN = 1000, 1000  # random inputs (every prefix tested) that try to contradict a DFA
 
 

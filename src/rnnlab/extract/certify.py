@@ -79,18 +79,16 @@ def net_digest(net_dict: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(net_dict, sort_keys=True).encode()).hexdigest()
 
 
-def covered(lo: np.ndarray, hi: np.ndarray, boxes: list[tuple[np.ndarray, np.ndarray]] | tuple[np.ndarray, np.ndarray],
-            depth: int) -> bool:
-    """[lo, hi] lies in the union of boxes (a list of (lo, hi), or their corners stacked (n, D) each): inside
-    one, or cut along a face of a box it meets and both parts covered (at most `depth` cuts deep)."""
-    if isinstance(boxes, list):
-        if not boxes:
-            return False
-        boxes = (np.stack([b[0] for b in boxes]), np.stack([b[1] for b in boxes]))
-    return _covered(lo, hi, boxes[0], boxes[1], depth)
+def covered(lo: np.ndarray, hi: np.ndarray, boxes: list[tuple[np.ndarray, np.ndarray]], depth: int) -> bool:
+    """[lo, hi] lies in the union of boxes, each (lo, hi): inside one, or cut along a face of a box it meets and
+    both parts covered (at most `depth` cuts deep)."""
+    if not boxes:
+        return False
+    return _covered(lo, hi, np.stack([b[0] for b in boxes]), np.stack([b[1] for b in boxes]), depth)
 
 
 def _covered(lo: np.ndarray, hi: np.ndarray, BLO: np.ndarray, BHI: np.ndarray, depth: int) -> bool:
+    """`covered` with the boxes' corners stacked, BLO and BHI (n, D)."""
     if ((BLO <= lo) & (hi <= BHI)).all(axis=1).any():
         return True
     meets = ((BLO <= hi) & (lo <= BHI)).all(axis=1)
@@ -152,7 +150,7 @@ def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps
     if bad is not None:
         return f"the readout after {bad!r} is not on its state's side"
     for q, lo, hi in images:
-        if not covered(lo, hi, stacked.get(q, empty), depth):
+        if not _covered(lo, hi, *stacked.get(q, empty), depth):
             return f"the state after {steps} step(s) from h0 leaves the regions of state {dfa.states[q]}"
     for k, r in enumerate(regions):
         if not _readout_ok(m, r.lo, r.hi, r.state in dfa.accept):
@@ -162,7 +160,7 @@ def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps
         if bad is not None:
             return f"region {k} (state {dfa.states[r.state]}): the readout after {bad!r} is not on its state's side"
         for q, lo, hi in images:
-            if not covered(lo, hi, stacked.get(q, empty), depth):
+            if not _covered(lo, hi, *stacked.get(q, empty), depth):
                 return (f"region {k} (state {dfa.states[r.state]}): an image after {steps} step(s) leaves the "
                         f"regions of state {dfa.states[q]}")
     return None

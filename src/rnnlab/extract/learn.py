@@ -211,6 +211,8 @@ def learn(spec: Automaton, config: LearnConfig, name: str = "learned",
         raise ValueError("hidden, max_len and start_len must be >= 1 and steps >= 0")
     if (config.contraction or 0.0) < 0 or config.contraction_target <= 0:
         raise ValueError("contraction must be >= 0 and contraction_target > 0")
+    if config.contraction and config.cell == "lstm":
+        raise ValueError("the contraction penalty is not implemented for lstm (its state is (h, c))")
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     try:

@@ -112,3 +112,23 @@ def test_the_contraction_penalty_lowers_a_gru_steps_gain() -> None:
     assert _step_gain(penalised, spec) < 0.5 < _step_gain(plain, spec)
     with pytest.raises(ValueError, match="contraction"):
         learn(spec, LearnConfig(cell="gru", contraction=-1.0))
+    with pytest.raises(ValueError, match="lstm"):
+        learn(spec, LearnConfig(cell="lstm", contraction=1.0))
+
+
+@pytest.mark.parametrize("k", range(1, 8))
+def test_settled_states_are_those_whose_every_continuation_gives_one_output(k: int) -> None:
+    """_settled against brute force: from each state, the outputs after every input up to Q symbols."""
+    from rnnlab.extract.learn import _settled
+
+    spec = TOMITA[f"tomita{k}"]
+    Q = len(spec.states)
+    for q, settled in enumerate(_settled(spec)):
+        outputs = {q in spec.accept}
+        for n in range(1, Q + 1):
+            for w in itertools.product(range(len(spec.alphabet)), repeat=n):
+                p = q
+                for a in w:
+                    p = spec.delta[p][a]
+                outputs.add(p in spec.accept)
+        assert settled == (len(outputs) == 1), (k, spec.states[q])

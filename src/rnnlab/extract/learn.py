@@ -5,11 +5,15 @@ languages (Tomita 1 and 2 accept almost no random string) are made learnable by 
 as walks that stay inside the DFA's live states (those from which an accepting state is reachable), with a
 random symbol now and then so that near misses appear; the classes are balanced by weighting the positives.
 Gaussian noise on the state while polishing a perfect net (`noise`) makes the net robust to small perturbations of its
-state, so its states gather in small regions that `rnnlab extract` can prove closed. Gated nets trained so still
-wander: directions of their state that the readout ignores are left neutral or expanding, and no small box around
-their states is closed under a step. For them a contraction penalty (`contraction`, after the Jacobian penalty of
-contractive autoencoders, Rifai et al. 2011) is added while polishing: the squared gain |f(h + e) - f(h)|^2 / |e|^2
-of each step on a small random e, above `contraction_target`^2, averaged over steps and strings.
+state, so its states gather in small regions that `rnnlab extract` can prove closed. Nets trained so can still
+wander where nothing is left to remember: directions of the state that the readout ignores stay neutral or
+expanding, and no small box around the visited states is closed under a step. A contraction penalty
+(`contraction`, after the Jacobian penalty of contractive autoencoders, Rifai et al. 2011) is then added while
+polishing: the squared gain |f(h + e) - f(h)|^2 / |e|^2 of a step on a small random e, above
+`contraction_target`^2, averaged over the steps it applies to. GRU nets take it at every step; elman nets only at
+steps from a settled DFA state (a dead state or an accepting sink, where the net has nothing to remember), since
+everywhere it cost them their perfect score or their proof. Its default weight, by cell, is what measured best on
+the Tomita table (README, "Measured results").
 String lengths grow from `start_len` to `max_len` during training. Training stops when every prefix of a
 held-out set of strings up to twice `max_len` is classified right after a final `polish_steps` with noise,
 or at `steps`.
@@ -55,8 +59,7 @@ class LearnConfig:
     threads: int = 1  # torch threads while training: tiny matrices run fastest on one
     noise: float = 0.1  # std of Gaussian noise added to the state at every time step while polishing (0: none)
     contraction: float | None = None  # weight of the contraction penalty while polishing (module docstring);
-    # None: 1 for gru, 0 for the others (measured on Tomita 1-7: it made most GRU nets provable and cost some
-    # sigmoid and tanh nets their proof or their perfect score)
+    # None: 1 for gru and tanh, 0 for sigmoid (on the Tomita table it cost sigmoid nets proofs) and lstm
     contraction_target: float = 0.5  # the per-step gain of a perturbation above which the penalty applies
 
 
@@ -91,6 +94,32 @@ def labels(spec: Automaton, words: np.ndarray) -> np.ndarray:
     for t in range(words.shape[1]):
         q = delta[q, words[:, t]]
         out[:, t] = accept[q]
+    return out
+
+
+def _settled(spec: Automaton) -> np.ndarray:
+    """(Q,) bool: states from which every reachable state gives the same output (a dead or an accepting sink)."""
+    delta, accept, _ = _delta(spec)
+    Q = len(accept)
+    step = np.zeros((Q, Q), dtype=bool)
+    step[np.repeat(np.arange(Q), delta.shape[1]), delta.ravel()] = True
+    reach = np.eye(Q, dtype=bool)  # reach[q, p]: p is reachable from q
+    while True:
+        grown = reach | (reach.astype(np.int64) @ step > 0)
+        if (grown == reach).all():
+            break
+        reach = grown
+    return np.array([accept[reach[q]].all() or not accept[reach[q]].any() for q in range(Q)])
+
+
+def _states_before(spec: Automaton, words: np.ndarray) -> np.ndarray:
+    """The DFA's state before every symbol: words (B, T) -> (B, T) state indices."""
+    delta, _, _ = _delta(spec)
+    q = np.full(words.shape[0], spec.start, dtype=np.int64)
+    out = np.empty(words.shape, dtype=np.int64)
+    for t in range(words.shape[1]):
+        out[:, t] = q
+        q = delta[q, words[:, t]]
     return out
 
 
@@ -153,7 +182,8 @@ class _Classifier(nn.Module):
             self.rnn = nn.LSTMCell(A, H)
         self.readout = nn.Linear(H, 1)
 
-    def forward(self, x: torch.Tensor, noise: float = 0.0, target: float | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, noise: float = 0.0, target: float | None = None,
+                where: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, A) -> logits (B, T), from a zero state. Noise on the state teaches the net to pull
         perturbed states back to its attractors, which keeps its state regions small (and provable). With
         noise and a target, `self.gain_penalty` is the mean excess over target^2 of the squared gain of the
@@ -183,7 +213,12 @@ class _Classifier(nn.Module):
             if noise:
                 h = h + noise * torch.randn_like(h)
             out.append(h)
-        self.gain_penalty = torch.relu(torch.stack(gains) - (target or 0.0) ** 2).mean() if gains else x.new_zeros(())
+        if gains:
+            excess = torch.relu(torch.stack(gains, dim=1) - (target or 0.0) ** 2)  # (B, T)
+            w = torch.ones_like(excess) if where is None else where.to(excess.dtype)
+            self.gain_penalty = (excess * w).sum() / w.sum().clamp(min=1.0)
+        else:
+            self.gain_penalty = x.new_zeros(())
         return self.readout(torch.stack(out, dim=1)).squeeze(-1)  # (B, T)
 
     def export(self, name: str, spec: Automaton, meta: dict[str, Any]) -> LearnedNet:
@@ -232,7 +267,9 @@ def _learn(spec: Automaton, config: LearnConfig, name: str, progress: Callable[[
     meta: dict[str, Any] = {"trained": {"cell": config.cell, "hidden": config.hidden, "seed": config.seed}}
     history: list[tuple[int, float]] = []
     acc, polish_left, step, done = 0.0, -1, 0, False
-    contraction = config.contraction if config.contraction is not None else float(config.cell == "gru")
+    contraction = config.contraction if config.contraction is not None else float(config.cell in ("gru", "tanh"))
+    settled = _settled(spec)
+    everywhere = config.cell == "gru" or not contraction
     while step < config.steps and not done:
         grow = min(1.0, step / max(config.grow_steps, 1))
         L = int(round(config.start_len + grow * (config.max_len - config.start_len)))
@@ -243,7 +280,9 @@ def _learn(spec: Automaton, config: LearnConfig, name: str, progress: Callable[[
         weight = torch.where(y > 0, (y.numel() - pos) / max(pos, 1.0), 1.0).clamp(0.05, 20.0)
         noise = config.noise if polish_left > 0 else 0.0  # state noise only while polishing a perfect net
         target = config.contraction_target if contraction else None
-        loss = nn.functional.binary_cross_entropy_with_logits(model(x, noise, target), y, weight=weight)
+        # gated nets: every step; elman nets: only steps from settled states (module docstring)
+        where = None if everywhere else torch.from_numpy(settled[_states_before(spec, words)])
+        loss = nn.functional.binary_cross_entropy_with_logits(model(x, noise, target, where), y, weight=weight)
         if noise and contraction:
             loss = loss + contraction * model.gain_penalty
         opt.zero_grad()

@@ -103,13 +103,13 @@ def killed_once(config: TrainConfig, marker: Path) -> dict[str, Any]:
         tmp = marker.with_suffix(".tmp")
         tmp.write_text(str(os.getpid()))
         os.replace(tmp, marker)
-        time.sleep(60)  # not reached: the test kills this process
+        time.sleep(600)  # not reached: the killer thread kills this process as soon as the marker appears
     return train_trial(config)
 
 
-def _kill_when_marked(marker: Path, killed: list[int]) -> None:
-    deadline = time.monotonic() + 90
-    while not marker.exists() and time.monotonic() < deadline:
+def _kill_when_marked(marker: Path, killed: list[int], done: threading.Event) -> None:
+    # waits as long as the sweep runs: on a loaded machine Ray may start the victim's trial late
+    while not marker.exists() and not done.is_set():
         time.sleep(0.05)
     if marker.exists():
         pid = int(marker.read_text())
@@ -120,11 +120,15 @@ def _kill_when_marked(marker: Path, killed: list[int]) -> None:
 @pytest.fixture(scope="module")
 def ray_sweep(ray_instance: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("ray")
-    marker, killed = base / "victim.pid", []
-    killer = threading.Thread(target=_kill_when_marked, args=(marker, killed))
+    marker, killed, done = base / "victim.pid", [], threading.Event()
+    killer = threading.Thread(target=_kill_when_marked, args=(marker, killed, done))
     killer.start()
-    run = run_sweep(load_config(TINY), base / "ray", "ray", workers=2, trial_fn=partial(killed_once, marker=marker))
-    killer.join()
+    try:
+        run = run_sweep(load_config(TINY), base / "ray", "ray", workers=2,
+                        trial_fn=partial(killed_once, marker=marker))
+    finally:
+        done.set()
+        killer.join()
     return {"run": run, "out": base / "ray", "killed": killed, "base": base}
 
 

@@ -59,7 +59,7 @@ def _cells(n: int) -> str:
 @click.command()
 @click.argument("experiment", type=click.Choice(EXPERIMENTS))
 @click.option("--budget", type=click.Choice(list(p13.BUDGETS)), default="quick", show_default=True,
-              help="quick: about 20 s; local: 20-40 minutes on 2 cores; paper: up to 5M updates per run (Ray only).")
+              help="quick: about 20 s; local: ~30 min on 2 cores; paper: up to 5M updates per run (Ray only).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: worker processes on this machine; ray: each cell a Ray task.")
 @click.option("--address", metavar="ADDR", help="ray: join this cluster (auto, or HOST:PORT); default: a local "

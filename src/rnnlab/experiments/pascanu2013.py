@@ -89,11 +89,11 @@ class Budget:
 # measurement on the shared 2-core machine (one cell = 5 seeds batched, float32, one thread; `rnnlab reproduce
 # pascanu2013 --budget paper` prints these rates): about 7 CPU-ms per update at T = 50 and 20 at T = 200 for
 # MSGD / MSGD-C, 2-2.5 times that with Omega. local: 18 cells, about 4,400 CPU-seconds if every run goes to its
-# cap (8,000 updates measured 17 minutes wall on two workers; 12,000: MEASURED).
+# cap; measured 23 minutes wall on two workers (2026-12-03, with other jobs sharing the 2 cores for most of it).
 # quick: 9 cells, 22 s wall. paper: about 1,000 CPU-hours if every run went to its cap.
 BUDGETS = {
     "quick": Budget("quick", (50,), 200, 200, "minutes: the shortest length, 200 updates"),
-    "local": Budget("local", (50, 100), 12_000, 1000, "about half an hour on 2 cores (MEASURED measured)"),
+    "local": Budget("local", (50, 100), 12_000, 1000, "about half an hour on 2 cores (23 minutes measured)"),
     "paper": Budget("paper", (50, 100, 150, 200), PAPER_UPDATES, TEST_SEQUENCES,
                     "the paper's cap of 5M updates per run: a Ray job"),
 }

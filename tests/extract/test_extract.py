@@ -174,3 +174,27 @@ def test_certified_trained_nets_agree_on_10000_long_inputs(k: int, cell: str) ->
     r = _extract(net, limit=60.0)
     if r.status == "certified":
         assert agrees(net, r.dfa, 10_000, 1000)
+
+
+@pytest.mark.parametrize("max_nodes", [2, 7, 1_000_000])
+def test_query_cache_answers_as_the_net_runs_even_when_dropped(max_nodes: int) -> None:
+    """L*'s membership answers (query and symbol-by-symbol step) against Machine.run, with the trie cache small
+    enough to be dropped in the middle of a query and of a walk. A compiled Tomita 4 net: its outputs depend
+    on the whole prefix, so an answer computed from the wrong state shows."""
+    from rnnlab.extract.lstar import _NetSUL
+
+    m = Machine(compile_dfa(TOMITA["tomita4"], "sigmoid"))
+    sul = _NetSUL(m, max_nodes=max_nodes)
+    words = np.random.default_rng(0).integers(0, 2, size=(60, 9))
+    want, _ = m.run(words)
+    assert want.any() and not want.all()
+    for w, row in zip(words, want, strict=True):
+        symbols = tuple(m.alphabet[a] for a in w)
+        assert sul.query(symbols) == row.tolist()
+        sul.pre()
+        walked = [sul.step(symbols[0])]
+        sul.query(symbols[::-1])  # another query in the middle of the walk
+        walked += [sul.step(s) for s in symbols[1:]]
+        sul.post()
+        assert walked == row.tolist()
+    assert sul.nodes <= max_nodes + 1

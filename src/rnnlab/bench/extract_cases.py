@@ -10,6 +10,8 @@ code), so a second run measures extraction only.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import os
 import statistics
 import time
@@ -28,9 +30,6 @@ TEST_WORDS, TEST_LEN = 1000, 1000  # random inputs (every prefix tested) that tr
 
 def _cache() -> Path:
     """The folder of cached trained nets, one per version of the training code (its source's digest)."""
-    import hashlib
-    import inspect
-
     from rnnlab.extract import learn
 
     override = os.environ.get("RNNLAB_CACHE_DIR")

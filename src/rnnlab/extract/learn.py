@@ -86,15 +86,19 @@ def _delta(spec: Automaton) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         live = grown
 
 
+def _walk(spec: Automaton, words: np.ndarray) -> np.ndarray:
+    """The DFA's state before and after every symbol: words (B, T) -> (B, T + 1) state indices."""
+    delta, _, _ = _delta(spec)
+    out = np.empty((words.shape[0], words.shape[1] + 1), dtype=np.int64)
+    out[:, 0] = spec.start
+    for t in range(words.shape[1]):
+        out[:, t + 1] = delta[out[:, t], words[:, t]]
+    return out
+
+
 def labels(spec: Automaton, words: np.ndarray) -> np.ndarray:
     """The spec's output after every prefix: words (B, T) -> (B, T) bool."""
-    delta, accept, _ = _delta(spec)
-    q = np.full(words.shape[0], spec.start, dtype=np.int64)
-    out = np.empty(words.shape, dtype=bool)
-    for t in range(words.shape[1]):
-        q = delta[q, words[:, t]]
-        out[:, t] = accept[q]
-    return out
+    return _delta(spec)[1][_walk(spec, words)[:, 1:]]
 
 
 def _settled(spec: Automaton) -> np.ndarray:
@@ -110,17 +114,6 @@ def _settled(spec: Automaton) -> np.ndarray:
             break
         reach = grown
     return np.array([accept[reach[q]].all() or not accept[reach[q]].any() for q in range(Q)])
-
-
-def _states_before(spec: Automaton, words: np.ndarray) -> np.ndarray:
-    """The DFA's state before every symbol: words (B, T) -> (B, T) state indices."""
-    delta, _, _ = _delta(spec)
-    q = np.full(words.shape[0], spec.start, dtype=np.int64)
-    out = np.empty(words.shape, dtype=np.int64)
-    for t in range(words.shape[1]):
-        out[:, t] = q
-        q = delta[q, words[:, t]]
-    return out
 
 
 def sample_words(spec: Automaton, n: int, length: int, rng: np.random.Generator, walk_fraction: float = 0.5,
@@ -183,14 +176,15 @@ class _Classifier(nn.Module):
         self.readout = nn.Linear(H, 1)
 
     def forward(self, x: torch.Tensor, noise: float = 0.0, target: float | None = None,
-                where: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B, T, A) -> logits (B, T), from a zero state. Noise on the state teaches the net to pull
-        perturbed states back to its attractors, which keeps its state regions small (and provable). With
-        noise and a target, `self.gain_penalty` is the mean excess over target^2 of the squared gain of the
-        step on a small random perturbation of the state."""
+                where: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, A) -> (logits (B, T), contraction penalty), from a zero state. Noise on the state teaches
+        the net to pull perturbed states back to its attractors, which keeps its state regions small (and
+        provable). With noise and a target, the penalty is the mean excess over target^2 of the squared gain of
+        a step on a small random perturbation of the state, over the steps `where` (B, T) marks (default all);
+        else it is 0."""
         if isinstance(self.rnn, Recurrent) and not noise:
             out_seq, _ = self.rnn(x)  # the fused recurrence, (B, T, H)
-            return self.readout(out_seq).squeeze(-1)
+            return self.readout(out_seq).squeeze(-1), x.new_zeros(())
         B, T, _ = x.shape
         h = x.new_zeros(B, self.H)
         c = x.new_zeros(B, self.H)
@@ -213,13 +207,12 @@ class _Classifier(nn.Module):
             if noise:
                 h = h + noise * torch.randn_like(h)
             out.append(h)
-        if gains:
-            excess = torch.relu(torch.stack(gains, dim=1) - (target or 0.0) ** 2)  # (B, T)
-            w = torch.ones_like(excess) if where is None else where.to(excess.dtype)
-            self.gain_penalty = (excess * w).sum() / w.sum().clamp(min=1.0)
-        else:
-            self.gain_penalty = x.new_zeros(())
-        return self.readout(torch.stack(out, dim=1)).squeeze(-1)  # (B, T)
+        logits = self.readout(torch.stack(out, dim=1)).squeeze(-1)  # (B, T)
+        if not gains:
+            return logits, x.new_zeros(())
+        excess = torch.relu(torch.stack(gains, dim=1) - (target or 0.0) ** 2)  # (B, T)
+        w = torch.ones_like(excess) if where is None else where.to(excess.dtype)
+        return logits, (excess * w).sum() / w.sum().clamp(min=1.0)
 
     def export(self, name: str, spec: Automaton, meta: dict[str, Any]) -> LearnedNet:
         p = {k: v.detach().to(torch.float32).numpy().copy() for k, v in self.rnn.named_parameters()}
@@ -268,23 +261,22 @@ def _learn(spec: Automaton, config: LearnConfig, name: str, progress: Callable[[
     history: list[tuple[int, float]] = []
     acc, polish_left, step, done = 0.0, -1, 0, False
     contraction = config.contraction if config.contraction is not None else float(config.cell in ("gru", "tanh"))
-    settled = _settled(spec)
-    everywhere = config.cell == "gru" or not contraction
+    accept, settled = _delta(spec)[1], _settled(spec)
     while step < config.steps and not done:
         grow = min(1.0, step / max(config.grow_steps, 1))
         L = int(round(config.start_len + grow * (config.max_len - config.start_len)))
         words = sample_words(spec, config.batch, L, rng, config.walk_fraction, config.walk_noise)
-        y = torch.from_numpy(labels(spec, words).astype(np.float32))
+        walk = _walk(spec, words)
+        y = torch.from_numpy(accept[walk[:, 1:]].astype(np.float32))
         x = nn.functional.one_hot(torch.from_numpy(words), A).to(torch.float32)  # (B, T, A)
         pos = float(y.sum())
         weight = torch.where(y > 0, (y.numel() - pos) / max(pos, 1.0), 1.0).clamp(0.05, 20.0)
         noise = config.noise if polish_left > 0 else 0.0  # state noise only while polishing a perfect net
-        target = config.contraction_target if contraction else None
+        penalise = bool(noise and contraction)
         # gated nets: every step; elman nets: only steps from settled states (module docstring)
-        where = None if everywhere else torch.from_numpy(settled[_states_before(spec, words)])
-        loss = nn.functional.binary_cross_entropy_with_logits(model(x, noise, target, where), y, weight=weight)
-        if noise and contraction:
-            loss = loss + contraction * model.gain_penalty
+        where = torch.from_numpy(settled[walk[:, :-1]]) if penalise and config.cell != "gru" else None
+        logits, penalty = model(x, noise, config.contraction_target if penalise else None, where)
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, y, weight=weight) + contraction * penalty
         opt.zero_grad()
         loss.backward()
         opt.step()

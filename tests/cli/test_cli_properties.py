@@ -200,6 +200,7 @@ HEAVY_INVALID: dict[str, list[tuple[str, list[str]]]] = {
     "bench": [("--only", ["bogus", ""])],
     "report": [("--scale", ["huge", ""])],
     "learn tomita2": [("--cell", ["elman", ""]), ("--hidden", [*BAD_INTS, "513"]), ("--steps", BAD_INTS),
+                      ("--contraction", ["-1", "nan", "inf", "x", "101"]),
                       ("--max-len", ["1", "0", "1001", "x"]), ("--seed", ["x", "1.5"]), ("--out", [FILES_DIR])],
     "extract": [("NET", [F["nan_net2"], F["corrupt"], MISSING, F["empty"]]), ("--time-limit", [*BAD_NUMBERS, "0.01"]),
                 ("--against", [F["bad_spec"], MISSING, "tomita9"]), ("--check", [MISSING, F["corrupt"]])],
@@ -213,7 +214,8 @@ HEAVY_VALID: dict[str, list[tuple[str, list[str]]]] = {
     "sweep": [("--workers", ["1"])],
     "bench": [],
     "report": [],
-    "learn tomita2": [("--out", ["{tmp}/t2.json"]), ("--steps", ["1"]), ("--hidden", ["2"])],
+    "learn tomita2": [("--out", ["{tmp}/t2.json"]), ("--steps", ["1"]), ("--hidden", ["2"]),
+                      ("--contraction", ["0", "2"])],
     "extract": [("--time-limit", ["1"])],
     "reproduce pascanu2013": [("--out", ["{tmp}/pascanu"])],
 }

@@ -164,6 +164,11 @@ def test_cli_learn_extract_check_and_bad_input(tmp_path, capsys: pytest.CaptureF
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "Traceback" not in err
     assert main(["learn", "tomita1", "--steps", "5", "--out", str(tmp_path / "l.json")]) == 1
+    capsys.readouterr()
+    lstm = ["learn", "tomita1", "--cell", "lstm", "--steps", "5", "--out", str(tmp_path / "m.json")]
+    assert main([*lstm, "--contraction", "1"]) == 2  # the penalty is not implemented for lstm
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lstm" in err and not (tmp_path / "m.json").exists()
 
 
 @pytest.mark.slow

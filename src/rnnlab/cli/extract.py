@@ -45,14 +45,19 @@ def _load(name_or_path: str) -> Net | LearnedNet:
               help="Budget: most Adam steps.")
 @click.option("--max-len", type=count(2, 1000), default=LearnConfig.max_len, show_default=True,
               help="Training string length reached; held-out strings go to twice this.")
+@click.option("--contraction", type=FiniteFloat(0.0, 100.0), default=None,
+              help="Weight of the contraction penalty while polishing (0: none); default 1 for gru and tanh, 0 for "
+                   "sigmoid; not for lstm.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the net (rnnlab-net/2).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (accuracy by length band).")
-def learn_cmd(lang: str, cell: str, hidden: int, seed: int, steps: int, max_len: int, out: str,
-              as_json: bool) -> int:
+def learn_cmd(lang: str, cell: str, hidden: int, seed: int, steps: int, max_len: int, contraction: float | None,
+              out: str, as_json: bool) -> int:
     """Train a net to accept/reject every prefix of the strings of LANG (a spec file or a built-in language).
 
-    Built-ins: tomita1 .. tomita7, all-ones, equality. Exit 1 when the budget ends before every held-out
-    prefix is classified right.
+    Built-ins: tomita1 .. tomita7, all-ones, equality. Once every held-out prefix is right, the net is polished
+    with noise on its state and a penalty on steps that stretch it (GRU: every step; tanh: steps from states
+    whose output can no longer change), so that `rnnlab extract` can prove it. Exit 1 when the budget ends
+    before every held-out prefix is classified right.
 
     \b
     Examples:
@@ -61,7 +66,7 @@ def learn_cmd(lang: str, cell: str, hidden: int, seed: int, steps: int, max_len:
     """
     spec = load_language(lang)
     config = LearnConfig(cell=cell, hidden=hidden, seed=seed, steps=steps, max_len=max_len,
-                         grow_steps=min(LearnConfig.grow_steps, steps))
+                         grow_steps=min(LearnConfig.grow_steps, steps), contraction=contraction)
     name = Path(lang).stem if lang.endswith(".json") else lang
     with Progress(TextColumn("learn"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                   TextColumn("held-out {task.fields[acc]:.4f}"), TimeElapsedColumn(),

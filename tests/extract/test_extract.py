@@ -23,6 +23,7 @@ from rnnlab.extract.learn import LearnConfig, learn
 from rnnlab.extract.lstar import ExtractConfig, ExtractResult, all_words, dfa_outputs, extract
 from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.words import random_words
 
 SPECS = ["examples/specs/parity.json", "examples/specs/equal-so-far.json",
          pytest.param("examples/specs/divisible-by-3.json", marks=pytest.mark.slow),
@@ -31,11 +32,11 @@ SPECS = ["examples/specs/parity.json", "examples/specs/equal-so-far.json",
 
 def agrees(net: Net | LearnedNet, dfa: Automaton, n_random: int, length: int, max_len: int = 12) -> bool:
     """The net's output equals dfa's after every prefix of every input up to max_len (binary; 6 for
-    four-symbol alphabets) and of n_random random inputs of the given length."""
+    four-symbol alphabets) and of n_random random inputs of the given length (half uniform, half runs)."""
     m = Machine(net)
     A = len(m.alphabet)
     rng = np.random.default_rng(7)
-    groups = [all_words(A, max_len if A == 2 else 6), rng.integers(0, A, size=(n_random, length))]
+    groups = [all_words(A, max_len if A == 2 else 6), random_words(rng, n_random, length, A)]
     for words in groups:
         for chunk in np.array_split(words, max(1, len(words) // 2048)):
             got, _ = m.run(chunk)

@@ -3,7 +3,8 @@
 For each net: rnnlab's outcome (certified / counterexample / unknown), whether "does the net implement its
 language?" was decided (implements, or an input where the net is wrong, checked by running it), and its time; beside
 it AALpy's L* with its random-walk equivalence oracle (5,000 steps, reset probability 0.09), timed, and whether its
-DFA is contradicted by the net on random inputs (no DFA within the same time limit counts as contradicted). Trained
+DFA is contradicted by the net on random inputs, uniform and runs (no DFA within the same time limit counts as
+contradicted). Trained
 nets are cached (RNNLAB_CACHE_DIR or the user cache dir, under extract-nets/, one folder per version of the training
 code), so a second run measures extraction only.
 """
@@ -25,7 +26,7 @@ from rnnlab.bench.case import Case, Result
 
 NETS = (("tomita1", "tanh"), ("tomita2", "tanh"), ("tomita4", "tanh"), ("tomita5", "tanh"),
         ("tomita1", "sigmoid"), ("tomita4", "sigmoid"), ("tomita4", "gru"), ("tomita5", "gru"))
-TEST_WORDS, TEST_LEN = 1000, 1000  # random inputs (every prefix tested) that try to contradict a DFA
+TEST_WORDS, TEST_LEN = 1000, 1000  # random inputs of each kind (every prefix tested) that try to contradict a DFA
 
 
 def _cache() -> Path:
@@ -63,19 +64,30 @@ def _aalpy_baseline(net: object, seed: int, time_limit: float = 60.0) -> tuple[o
     return _to_automaton(hyp, m.alphabet), time.perf_counter() - t0
 
 
-def _contradicted(net: object, dfa: object | None, seed: int) -> bool:
-    """Whether dfa differs from the net on some prefix of 10,000 random inputs (no DFA at all counts as wrong)."""
-    if dfa is None:
-        return True
+def test_net(net: object, dfa: object, seed: int, kind: str = "uniform", words: int = TEST_WORDS,
+             length: int = TEST_LEN, chunk: int = 2000) -> int:
+    """How many of `words` seeded random inputs of `length` have a prefix where net and dfa differ; kind: "uniform"
+    symbols or "runs" of one symbol at many time scales (`rnnlab.extract.words`)."""
     from rnnlab.extract.lstar import dfa_outputs
     from rnnlab.extract.machine import Machine
+    from rnnlab.extract.words import run_words, uniform_words
 
+    draw = {"uniform": uniform_words, "runs": run_words}[kind]
     m = Machine(net)  # type: ignore[arg-type]
-    rng = np.random.default_rng([seed, 5])
-    words = rng.integers(0, len(m.alphabet), size=(TEST_WORDS, TEST_LEN))
-    got, _ = m.run(words)
-    want, _ = dfa_outputs(dfa, words)  # type: ignore[arg-type]
-    return bool((got != want).any())
+    rng = np.random.default_rng([seed, 5 if kind == "uniform" else 6])
+    bad = 0
+    for start in range(0, words, chunk):
+        w = draw(rng, min(chunk, words - start), length, len(m.alphabet))
+        got, _ = m.run(w)
+        want, _ = dfa_outputs(dfa, w)  # type: ignore[arg-type]
+        bad += int((got != want).any(axis=1).sum())
+    return bad
+
+
+def _contradicted(net: object, dfa: object | None, seed: int) -> bool:
+    """Whether dfa differs from the net on some prefix of the uniform or the run inputs (no DFA at all counts as
+    wrong)."""
+    return dfa is None or any(test_net(net, dfa, seed, kind) for kind in ("uniform", "runs"))
 
 
 def tomita_rows(nets: tuple[tuple[str, str], ...] = NETS, seed: int = 0, hidden: int = 8,
@@ -120,7 +132,8 @@ def extract_tomita(time_limit: float = 60.0) -> Result:
     aalpy = sum(bool(r["aalpy_contradicted"]) for r in rows) / n
     wrong = sum(bool(r["ours_contradicted"]) for r in rows)
     detail = (f"{n} trained nets (hidden 8, seed 0): decided {decided:.0%}, certified {certified:.0%}, median decided "
-              f"time {med:.1f} s; certified DFAs contradicted by {TEST_WORDS} random inputs of length {TEST_LEN}: "
+              f"time {med:.1f} s; certified DFAs contradicted by {TEST_WORDS} uniform and {TEST_WORDS} run inputs of "
+              f"length {TEST_LEN}: "
               f"{wrong}; AALpy L* + random-walk oracle: DFA contradicted for {aalpy:.0%} of nets, median "
               f"{statistics.median(float(r['aalpy_s']) for r in rows):.2f} s. Per net: "
               + "; ".join(f"{r['net']} {r['status']} {float(r['s']):.1f} s (AALpy "

@@ -5,11 +5,13 @@ each extracted by rnnlab (`extract --against`) and by AALpy's L* with its random
 
 Trained nets are kept under DIR/nets, one JSON result per net under DIR/results; a second run skips what is there,
 so the table (hours on a busy machine) can be built over several runs. Nets are visited seed by seed, so an
-unfinished run still covers every cell. Every net is also run on 10,000 random inputs of length 1,000 (every prefix
-checked, so every length 1..1,000): its errors against the language, and whether rnnlab's certified DFA or AALpy's
-DFA is contradicted there (AALpy gets the same time limit; no DFA in time counts as contradicted). Trained nets are
-looked up by name: after a change to the training code, start a new DIR. The summary prints per cell: decided
-(implements, or a checked wrong input), certified among the nets with no error, and the times.
+unfinished run still covers every cell. Every net is also run on 10,000 uniform random inputs of length 1,000 and on
+10,000 run inputs (runs of one symbol at many time scales, `rnnlab.extract.words`; uniform inputs of Tomita 3 and 7
+reach the dead state within a few symbols and test little more), every prefix checked: its errors against the
+language, and whether rnnlab's certified DFA or AALpy's DFA is contradicted there (AALpy gets the same time limit;
+no DFA in time counts as contradicted). Trained nets are looked up by name: after a change to the training code,
+start a new DIR. The summary prints per cell: decided (implements, or a checked wrong input), certified among the
+nets with no error on either kind of input, and the times.
 """
 
 from __future__ import annotations
@@ -23,16 +25,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from rnnlab.files import json_text, write_atomic
 
 LANGS = tuple(f"tomita{k}" for k in range(1, 8))
 CELLS = ("sigmoid", "tanh", "gru")
 TEST_WORDS, TEST_LEN = 10_000, 1000
-BASELINE_STEPS = 5000  # AALpy random-walk oracle steps (its reset probability 0.09)
 
-__all__ = ["CELLS", "LANGS", "jobs", "run_table", "summarize", "test_net"]
+__all__ = ["CELLS", "LANGS", "jobs", "run_table", "summarize"]
 
 
 def jobs(seeds: int, langs: tuple[str, ...] = LANGS, cells: tuple[str, ...] = CELLS) -> Iterator[tuple[str, str, int]]:
@@ -45,23 +44,6 @@ def jobs(seeds: int, langs: tuple[str, ...] = LANGS, cells: tuple[str, ...] = CE
 
 def _name(lang: str, cell: str, seed: int, hidden: int) -> str:
     return f"{lang}-{cell}-h{hidden}-s{seed}"
-
-
-def test_net(net: Any, dfa: Any, seed: int, words: int = TEST_WORDS, length: int = TEST_LEN,
-             chunk: int = 2000) -> int:
-    """How many of `words` random inputs of `length` (seeded) have a prefix where net and dfa differ."""
-    from rnnlab.extract.lstar import dfa_outputs
-    from rnnlab.extract.machine import Machine
-
-    m = Machine(net)
-    rng = np.random.default_rng([seed, 5])
-    bad = 0
-    for start in range(0, words, chunk):
-        w = rng.integers(0, len(m.alphabet), size=(min(chunk, words - start), length))
-        got, _ = m.run(w)
-        want, _ = dfa_outputs(dfa, w)
-        bad += int((got != want).any(axis=1).sum())
-    return bad
 
 
 def _train(path: Path, lang: str, cell: str, seed: int, hidden: int) -> tuple[Any, float]:
@@ -81,20 +63,26 @@ def _train(path: Path, lang: str, cell: str, seed: int, hidden: int) -> tuple[An
 
 
 def _one(net: Any, lang: str, seed: int, time_limit: float) -> dict[str, Any]:
-    from rnnlab.bench.extract_cases import _aalpy_baseline
+    from rnnlab.bench.extract_cases import _aalpy_baseline, test_net
     from rnnlab.extract.languages import TOMITA
     from rnnlab.extract.lstar import ExtractConfig, extract
 
+    def errors(dfa: Any) -> tuple[int, int]:
+        return (test_net(net, dfa, seed, "uniform", TEST_WORDS, TEST_LEN),
+                test_net(net, dfa, seed, "runs", TEST_WORDS, TEST_LEN))
+
     spec = TOMITA[lang]
-    errors = test_net(net, spec, seed)
+    uniform, runs = errors(spec)
     r = extract(net, ExtractConfig(time_limit=time_limit, seed=seed), spec)
-    ours_bad = test_net(net, r.dfa, seed) if r.status == "certified" else None
+    ours_bad = sum(errors(r.dfa)) if r.status == "certified" else None
     base, base_s = _aalpy_baseline(net, seed, time_limit)
+    base_bad = (1, 1) if base is None else errors(base)
     return {"status": r.status, "implements": r.implements, "decided": r.implements is not None,
             "net_wrong_input": r.net_wrong_input, "seconds": r.seconds, "reason": r.reason, "rounds": r.rounds,
             "states": len(r.dfa.states), "regions": len(r.certificate.regions) if r.certificate else None,
-            "net_errors": errors, "certified_contradicted": ours_bad,
-            "aalpy_contradicted": base is None or test_net(net, base, seed) > 0, "aalpy_seconds": base_s,
+            "net_errors": uniform, "net_errors_runs": runs, "certified_contradicted": ours_bad,
+            "aalpy_contradicted": sum(base_bad) > 0, "aalpy_contradicted_uniform": base_bad[0] > 0,
+            "aalpy_seconds": base_s,
             "aalpy_timed_out": base is None,
             "aalpy_states": None if base is None else len(base.states)}  # type: ignore[attr-defined]
 
@@ -123,7 +111,8 @@ def run_table(folder: Path, seeds: int = 5, hidden: int = 8, time_limit: float =
                "time_limit": time_limit, **_one(net, lang, seed, time_limit)}
         write_atomic(out, json_text(row))
         log(f"{name}: {row['status']} decided={row['decided']} {row['seconds']:.1f} s, net errors "
-            f"{row['net_errors']}, AALpy contradicted={row['aalpy_contradicted']} {row['aalpy_seconds']:.1f} s")
+            f"{row['net_errors']} uniform, {row['net_errors_runs']} runs, AALpy contradicted="
+            f"{row['aalpy_contradicted']} {row['aalpy_seconds']:.1f} s")
 
 
 def _pct(k: int, n: int) -> str:
@@ -133,19 +122,22 @@ def _pct(k: int, n: int) -> str:
 def summarize(folder: Path) -> tuple[str, dict[str, Any]]:
     """The table of finished nets (markdown) and its totals."""
     rows = [json.loads(p.read_text()) for p in sorted((folder / "results").glob("*.json"))]
-    lines = ["| cell | nets | decided | error-free | certified (of error-free) | median decided s | "
-             "AALpy contradicted | AALpy median s |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| cell | nets | decided | error-free (uniform only) | certified (of error-free) | median decided s | "
+             "AALpy contradicted (uniform only) | AALpy median s |", "|---|---|---|---|---|---|---|---|"]
     totals: dict[str, Any] = {"nets": len(rows)}
     for cell in (*CELLS, "all"):
         rs = [r for r in rows if cell in ("all", r["cell"])]
         if not rs:
             continue
-        clean = [r for r in rs if r["net_errors"] == 0]
+        clean = [r for r in rs if r["net_errors"] == 0 and r["net_errors_runs"] == 0]
+        clean_uniform = sum(r["net_errors"] == 0 for r in rs)
         dec = [float(r["seconds"]) for r in rs if r["decided"]]
         cert = sum(r["status"] == "certified" for r in clean)
         aalpy = sum(bool(r["aalpy_contradicted"]) for r in rs)
-        lines.append(f"| {cell} | {len(rs)} | {_pct(len(dec), len(rs))} | {len(clean)} | {_pct(cert, len(clean))} | "
-                     f"{statistics.median(dec) if dec else float('nan'):.1f} | {_pct(aalpy, len(rs))} | "
+        aalpy_uniform = sum(bool(r["aalpy_contradicted_uniform"]) for r in rs)
+        lines.append(f"| {cell} | {len(rs)} | {_pct(len(dec), len(rs))} | {len(clean)} ({clean_uniform}) | "
+                     f"{_pct(cert, len(clean))} | {statistics.median(dec) if dec else float('nan'):.1f} | "
+                     f"{_pct(aalpy, len(rs))} ({_pct(aalpy_uniform, len(rs))}) | "
                      f"{statistics.median(float(r['aalpy_seconds']) for r in rs):.2f} |")
         totals[cell] = {"nets": len(rs), "decided": len(dec), "clean": len(clean), "certified": cert,
                         "aalpy_contradicted": aalpy}
@@ -157,11 +149,12 @@ def summarize(folder: Path) -> tuple[str, dict[str, Any]]:
         for lang in LANGS:
             rs = [r for r in rows if r["cell"] == cell and r["lang"] == lang]
             cells.append(" ".join({"certified": "C", "counterexample": "X", "unknown": "U"}[r["status"]]
-                                  + ("" if r["net_errors"] == 0 else "*") for r in rs) or "-")
+                                  + ("" if r["net_errors"] == 0 and r["net_errors_runs"] == 0 else "*")
+                                  for r in rs) or "-")
         per.append(f"| {cell} | " + " | ".join(cells) + " |")
-    text = "\n".join(lines + per) + (f"\n\ncertified DFAs contradicted by {TEST_WORDS} random inputs of length "
-                                     f"{TEST_LEN}: {wrong} (C certified, X counterexample, U unknown; * the net "
-                                     "errs on the random inputs)")
+    text = "\n".join(lines + per) + (f"\n\ncertified DFAs contradicted by {TEST_WORDS} uniform and {TEST_WORDS} "
+                                     f"run inputs of length {TEST_LEN}: {wrong} (C certified, X counterexample, "
+                                     "U unknown; * the net errs on the random inputs)")
     return text, totals
 
 

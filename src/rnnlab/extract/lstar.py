@@ -3,11 +3,11 @@
 1. L* (AALpy, Angluin 1987) learns a DFA with the net answering membership queries. Queries are answered
    from a cache of prefix states (a query costs one step per symbol not seen before), and AALpy's own query
    cache is filled beforehand from one batched run over every input of a fixed length.
-2. Each equivalence query first tests the hypothesis on every input up to length N and on random inputs,
-   batched; a disagreement goes back to L* as its counterexample. Otherwise `certify.search` tries to prove
-   the hypothesis for every length. A proof ends learning ("certified"); a failed proof leads to a search for
-   a disagreeing input from the states where it failed; none found in time: "unknown" (every input up to
-   length N agrees).
+2. Each equivalence query first tests the hypothesis on every input up to length N and on random inputs
+   (uniform, and runs of one symbol at many time scales: `words`), batched; a disagreement goes back to L*
+   as its counterexample. Otherwise `certify.search` tries to prove the hypothesis for every length. A proof
+   ends learning ("certified"); a failed proof leads to a search for a disagreeing input from the states where
+   it failed; none found in time: "unknown" (every input up to length N agrees).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from rnnlab.extract.certify import Certificate, Failure, search
 from rnnlab.extract.dfa import minimal, shortest_difference
 from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.words import random_words
 
 STATUSES = ("certified", "counterexample", "unknown")
 LONG_WORDS, LONG_LEN = 2000, 1000  # random inputs tried against the target when nothing else decided
@@ -201,8 +202,9 @@ class _ProvingOracle(Oracle):
         self.last: Automaton | None = None  # the latest hypothesis
 
     def _random(self, n: int, max_len: int) -> list[np.ndarray]:
-        """n random inputs of length max_len; each prefix is tested too, so every length 1..max_len is."""
-        return [self.rng.integers(0, self.A, size=(n, max_len))]
+        """n random inputs of length max_len, half uniform and half runs (`words`); each prefix is tested too,
+        so every length 1..max_len is."""
+        return [random_words(self.rng, n, max_len, self.A)]
 
     def _test(self, dfa: Automaton, groups: list[np.ndarray]) -> list[int] | None:
         found = [w for g in groups if (w := _first_disagreement(self.m, dfa, g)) is not None]
@@ -245,7 +247,8 @@ class _ProvingOracle(Oracle):
         return {s: np.concatenate(v) for s, v in pts.items()}
 
     def _hunt(self, dfa: Automaton, failure: Failure) -> list[int] | None:
-        """A disagreeing input near the failure: inputs reaching its state, then random continuations."""
+        """A disagreeing input near the failure: inputs reaching its state, then random continuations (half of
+        them runs)."""
         _, q = dfa_outputs(dfa, self.exhaustive[-1])
         heads = [self.exhaustive[-1][i, :t + 1] for i, t in zip(*np.nonzero(q == failure.state), strict=True)][:256]
         if not heads:
@@ -257,7 +260,7 @@ class _ProvingOracle(Oracle):
             for n in {len(heads[i]) for i in picks}:
                 idx = [i for i in picks if len(heads[i]) == n]
                 words = np.concatenate([np.stack([heads[i] for i in idx]),
-                                        self.rng.integers(0, self.A, size=(len(idx), L))], axis=1)
+                                        random_words(self.rng, len(idx), L, self.A)], axis=1)
                 cex = _first_disagreement(self.m, dfa, words)
                 if cex is not None:
                     return cex

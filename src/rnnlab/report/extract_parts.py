@@ -35,6 +35,7 @@ from rnnlab.extract.learn import LearnConfig, learn
 from rnnlab.extract.lstar import ExtractConfig, ExtractResult, dfa_outputs, extract
 from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.words import random_words
 from rnnlab.generation.lm import num_threads
 from rnnlab.report.automaton_figures import draw_dfa, draw_regions, draw_state_table, state_rows
 from rnnlab.report.claims import FAILS, FIG_WIDTH, HOLDS, INCONCLUSIVE, ClaimSpec, Part, PartResult
@@ -117,12 +118,12 @@ def _all_words(A: int, budget: int = 4096) -> np.ndarray:
 
 def run_against(net: LearnedNet, dfa: Automaton, n_random: int, length: int, seed: int) -> dict[str, Any]:
     """The net's output (its own float32 forward pass) against the DFA's after every prefix of every input up to
-    length 12 (6 for four symbols) and of n_random random inputs of the given length: how many inputs differ
-    anywhere, and the shortest prefix where one does."""
+    length 12 (6 for four symbols) and of n_random random inputs of the given length (half uniform, half runs of
+    one symbol: `rnnlab.extract.words`): how many inputs differ anywhere, and the shortest prefix where one does."""
     A = len(dfa.alphabet)
     exhaustive = _all_words(A)
     rng = np.random.default_rng([seed, 11])
-    groups = [exhaustive, rng.integers(0, A, size=(n_random, length))]
+    groups = [exhaustive, random_words(rng, n_random, length, A)]
     differ, shortest = 0, None
     for words in groups:
         for chunk in np.array_split(words, max(1, len(words) // 1024)):

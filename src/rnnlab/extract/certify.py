@@ -37,6 +37,8 @@ from rnnlab.extract.machine import Machine
 FORMAT = "rnnlab-certificate/2"  # /1: steps = 1 only
 DEPTH = 12  # cuts allowed when checking that an image lies in a union of boxes
 MAX_STEPS = 12  # k <= this: the check costs A^k affine steps per box
+SEARCH_STEPS = (1, 3, 5, 7)  # the k the search tries, in turn, while A^k <= SEARCH_BRANCHES
+SEARCH_BRANCHES = 256
 
 __all__ = ["Certificate", "Failure", "check", "covered", "search"]
 
@@ -215,11 +217,13 @@ def _clusters(points: np.ndarray, radius: float, cap: int) -> list[tuple[np.ndar
 
 def search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: float,
            radii: tuple[float, ...] = (0.25, 0.08, 0.02), cap: int = 48, max_steps: int = 20000,
-           steps: tuple[int, ...] = (1, 3)) -> Certificate | Failure:
+           steps: tuple[int, ...] = SEARCH_STEPS) -> Certificate | Failure:
     """Try to prove dfa for the net from visited states points[q] (n_q, D) (module docstring): boxes closed
-    under one step first, then under k steps (nets that contract over k steps but expand boxes in one)."""
+    under one step first, then under k steps (nets that contract over k steps but expand boxes in one: a
+    trained net's states often settle only after a few symbols), for each k with A^k <= SEARCH_BRANCHES."""
     failure = Failure(dfa.start, "no state was visited")
-    for k in steps if m.affine else (1,):
+    A = len(dfa.alphabet)
+    for k in [k for k in steps if k == 1 or A**k <= SEARCH_BRANCHES] if m.affine else (1,):
         for radius in radii:
             # k steps cost A^k affine steps per box: fewer boxes allowed
             out = _grow(m, dfa, points, radius, cap, deadline, max_steps, k, 400 if k == 1 else 64)

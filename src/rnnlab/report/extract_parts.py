@@ -248,7 +248,8 @@ def _trained_spec(language: str, sheet: str, row: dict[str, Any]) -> ClaimSpec:
         source="demonstration", source_says=HOLDS, expected=HOLDS,
         criterion="Holds when `rnnlab extract --against` certifies the trained net's DFA equal to the language (the "
                   "certificate re-checked by `certify.check` alone), the "
-                  "net run on every short input and on random long ones never differs from the language, and the "
+                  "net run on every short input and on random long ones (uniform, and runs of one symbol) never "
+                  "differs from the language, and the "
                   "sheet's net is proved (S7/S8's verifier); does not hold when the net is wrong on an input (checked "
                   "by running it) or the sheet's net fails its proof; inconclusive when no proof was found",
         judge=_trained)
@@ -302,7 +303,8 @@ S11_TOMITA = ClaimSpec(
     "S11.tomita-sound", "No DFA certified from a trained Tomita net is contradicted by running the net",
     source="demonstration", source_says=HOLDS, expected=HOLDS,
     criterion="Each certified net, run by its own float32 forward pass on every input up to length 12 and on the "
-              "stated number of random inputs of the stated length, gives the certified DFA's output after every "
+              "stated number of random inputs of the stated length (half uniform, half runs of one symbol), gives "
+              "the certified DFA's output after every "
               "prefix, and every input offered as a wrong answer of the net is wrong when the net is run; "
               "inconclusive when no net was certified",
     judge=_tomita)

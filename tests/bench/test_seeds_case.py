@@ -15,3 +15,4 @@ def test_seeds_case_reports_both_sides_and_the_curve() -> None:
     assert r.name == "seeds" and r.value > 0 and r.baseline is not None and r.baseline > 0
     assert r.ratio is not None and math.isclose(r.ratio, r.baseline / r.value)
     assert "S=1:" in r.detail and "S=2:" in r.detail and r.met is None  # no target at these sizes
+    assert r.detail.count("(bound ") == 2  # the bare recurrence's bound beside each point of the curve

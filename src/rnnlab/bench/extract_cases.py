@@ -4,9 +4,8 @@ For each net: rnnlab's outcome (certified / counterexample / unknown), whether "
 language?" was decided (implements, or an input where the net is wrong, checked by running it), and its time; beside
 it AALpy's L* with its random-walk equivalence oracle (5,000 steps, reset probability 0.09), timed, and whether its
 DFA is contradicted by the net on random inputs, uniform and runs (no DFA within the same time limit counts as
-contradicted). Trained
-nets are cached (RNNLAB_CACHE_DIR or the user cache dir, under extract-nets/, one folder per version of the training
-code), so a second run measures extraction only.
+contradicted). Trained nets are cached (RNNLAB_CACHE_DIR or the user cache dir, under extract-nets/, one folder per
+version of the training code), so a second run measures extraction only.
 """
 
 from __future__ import annotations
@@ -64,7 +63,7 @@ def _aalpy_baseline(net: object, seed: int, time_limit: float = 60.0) -> tuple[o
     return _to_automaton(hyp, m.alphabet), time.perf_counter() - t0
 
 
-def test_net(net: object, dfa: object, seed: int, kind: str = "uniform", words: int = TEST_WORDS,
+def count_disagreements(net: object, dfa: object, seed: int, kind: str = "uniform", words: int = TEST_WORDS,
              length: int = TEST_LEN, chunk: int = 2000) -> int:
     """How many of `words` seeded random inputs of `length` have a prefix where net and dfa differ; kind: "uniform"
     symbols or "runs" of one symbol at many time scales (`rnnlab.extract.words`)."""
@@ -87,7 +86,7 @@ def test_net(net: object, dfa: object, seed: int, kind: str = "uniform", words: 
 def _contradicted(net: object, dfa: object | None, seed: int) -> bool:
     """Whether dfa differs from the net on some prefix of the uniform or the run inputs (no DFA at all counts as
     wrong)."""
-    return dfa is None or any(test_net(net, dfa, seed, kind) for kind in ("uniform", "runs"))
+    return dfa is None or any(count_disagreements(net, dfa, seed, kind) for kind in ("uniform", "runs"))
 
 
 def tomita_rows(nets: tuple[tuple[str, str], ...] = NETS, seed: int = 0, hidden: int = 8,

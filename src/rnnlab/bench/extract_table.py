@@ -63,13 +63,13 @@ def _train(path: Path, lang: str, cell: str, seed: int, hidden: int) -> tuple[An
 
 
 def _one(net: Any, lang: str, seed: int, time_limit: float) -> dict[str, Any]:
-    from rnnlab.bench.extract_cases import _aalpy_baseline, test_net
+    from rnnlab.bench.extract_cases import _aalpy_baseline, count_disagreements
     from rnnlab.extract.languages import TOMITA
     from rnnlab.extract.lstar import ExtractConfig, extract
 
     def errors(dfa: Any) -> tuple[int, int]:
-        return (test_net(net, dfa, seed, "uniform", TEST_WORDS, TEST_LEN),
-                test_net(net, dfa, seed, "runs", TEST_WORDS, TEST_LEN))
+        return (count_disagreements(net, dfa, seed, "uniform", TEST_WORDS, TEST_LEN),
+                count_disagreements(net, dfa, seed, "runs", TEST_WORDS, TEST_LEN))
 
     spec = TOMITA[lang]
     uniform, runs = errors(spec)

@@ -73,3 +73,20 @@ def test_a_net_wrong_only_on_a_long_run_is_found_wrong(monkeypatch: pytest.Monke
     monkeypatch.setattr(lstar, "random_words", lambda rng, n, length, A: uniform_words(rng, n, length, A))
     r = extract(net, ExtractConfig(time_limit=3.0, random_words=300), TOMITA["tomita1"])
     assert r.implements is None
+
+
+def test_learn_check_runs_finds_a_net_that_loses_count() -> None:
+    """`check_runs` against a plain loop over the same inputs: a net that is Tomita 1 up to 30 ones gets inputs
+    wrong (runs of 31+ ones at the start), the net of Tomita 1 itself none."""
+    from learned_nets import learned_from_compiled
+
+    from rnnlab.extract.learn import check_runs
+
+    spec = TOMITA["tomita1"]
+    right = check_runs(learned_from_compiled(spec), spec, 300, 160, seed=0)
+    assert right == {"inputs": 300, "length": 160, "accuracy": 1.0, "inputs_wrong": 0}
+    net = learned_from_compiled(_loses_count_at(30))
+    got = check_runs(net, spec, 300, 160, seed=0)
+    words = run_words(np.random.default_rng([0, 3]), 300, 160, 2)
+    wrong = sum(all(w[:31]) for w in words.tolist())  # the two languages differ exactly on prefixes 1^n, n > 30
+    assert got["inputs_wrong"] == wrong > 0 and got["accuracy"] < 1

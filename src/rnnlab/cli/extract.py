@@ -78,12 +78,15 @@ def learn_cmd(lang: str, cell: str, hidden: int, seed: int, steps: int, max_len:
     if as_json:
         emit_json({"language": lang, "cell": cell, "hidden": hidden, "seed": seed, "steps": result.steps,
                    "perfect": result.perfect, "accuracy": result.accuracy, "bands": result.bands,
-                   "max_len": max_len, "out": out})
+                   "max_len": max_len, "runs": result.runs, "out": out})
     else:
         bands = ", ".join(f"lengths {k}: {v:.4f}" for k, v in result.bands.items())
         verdict = "every held-out prefix right" if result.perfect else "budget ended before 100%"
+        runs = result.runs
         click.echo(f"{result.net.name}: {result.steps} steps, held-out accuracy {result.accuracy:.4f} ({bands}); "
                    f"{verdict}; wrote {out}")
+        click.echo(f"  on {runs['inputs']} run inputs of length {runs['length']} (runs of one symbol, beyond the "
+                   f"training lengths): accuracy {runs['accuracy']:.4f}, {runs['inputs_wrong']} inputs wrong somewhere")
     return 0 if result.perfect else 1
 
 

@@ -16,7 +16,8 @@ everywhere it cost them their perfect score or their proof. Its default weight, 
 the Tomita table (README, "Measured results").
 String lengths grow from `start_len` to `max_len` during training. Training stops when every prefix of a
 held-out set of strings up to twice `max_len` is classified right after a final `polish_steps` with noise,
-or at `steps`.
+or at `steps`. The trained net is then run on run inputs ten times `max_len` long (`check_runs`), which find the
+nets that lose count in a long run of one symbol; the result is reported, not used to stop.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from rnnlab.core.recurrence import Recurrent
 from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.net import Layer
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.words import run_words
 
 CELL_CHOICES = ("sigmoid", "tanh", "gru", "lstm")
+RUNS_LENGTH = 10  # the run-input check's inputs are this many times max_len long
 
 __all__ = ["CELL_CHOICES", "LearnConfig", "LearnResult", "accuracy_by_band", "learn", "sample_words"]
 
@@ -71,6 +74,7 @@ class LearnResult:
     accuracy: float  # held-out per-prefix accuracy at the end
     bands: dict[str, float] = field(default_factory=dict)  # held-out accuracy by prefix-length band
     history: list[tuple[int, float]] = field(default_factory=list)  # (step, held-out accuracy) per evaluation
+    runs: dict[str, Any] = field(default_factory=dict)  # the check on long run inputs (`check_runs`)
 
 
 def _delta(spec: Automaton) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -141,6 +145,15 @@ def held_out(spec: Automaton, n: int, max_len: int, seed: int) -> list[np.ndarra
     lengths = rng.integers(1, max_len + 1, size=n)
     return [sample_words(spec, int((lengths == L).sum()), L, rng) for L in range(1, max_len + 1)
             if (lengths == L).any()]
+
+
+def check_runs(net: LearnedNet, spec: Automaton, n: int, length: int, seed: int) -> dict[str, Any]:
+    """Per-prefix accuracy on n run inputs of the given length (`words.run_words`), and how many inputs are wrong
+    somewhere. Not part of the stopping rule: it reports what the held-out strings miss, a net that loses count
+    in a run longer than it was trained on."""
+    words = run_words(np.random.default_rng([seed, 3]), n, length, len(spec.alphabet))
+    ok = (net.logits(words) > 0) == labels(spec, words)
+    return {"inputs": n, "length": length, "accuracy": float(ok.mean()), "inputs_wrong": int((~ok).any(axis=1).sum())}
 
 
 def accuracy_by_band(net: LearnedNet, spec: Automaton, groups: list[np.ndarray], max_len: int
@@ -295,5 +308,7 @@ def _learn(spec: Automaton, config: LearnConfig, name: str, progress: Callable[[
             progress(step, acc)
     net = model.export(name, spec, meta)
     acc, bands = accuracy_by_band(net, spec, groups, config.max_len)
-    meta["trained"].update({"steps": step, "heldout_accuracy": acc, "bands": bands, "max_len": config.max_len})
-    return LearnResult(net, step, acc == 1.0, acc, bands, history)
+    runs = check_runs(net, spec, config.eval_strings, RUNS_LENGTH * config.max_len, config.seed)
+    meta["trained"].update({"steps": step, "heldout_accuracy": acc, "bands": bands, "max_len": config.max_len,
+                            "runs": runs})
+    return LearnResult(net, step, acc == 1.0, acc, bands, history, runs)

@@ -5,7 +5,9 @@ are rejected when tampered with; a GRU net with its blend broken is not certifie
 from __future__ import annotations
 
 import copy
+import functools
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from rnnlab.extract.learn import LearnConfig, learn
 from rnnlab.extract.lstar import ExtractConfig, all_words, dfa_outputs, extract
 from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.words import random_words
 
 
 def _net(cell: str, lang: str = "tomita4", steps: int = 10, seed: int = 2) -> LearnedNet:
@@ -65,28 +68,34 @@ def test_affine_activation_is_tight_and_sound_on_wide_ranges() -> None:
             assert (np.abs(val - lin) <= y.d).all(), kind
 
 
-def _cert_k3() -> tuple[LearnedNet, Certificate]:
+@functools.cache
+def _tomita1_tanh() -> tuple[LearnedNet, Any, dict[int, np.ndarray]]:
+    """A trained Tomita 1 tanh net, its extracted DFA and the states it visits on inputs up to length 8."""
     net = learn(TOMITA["tomita1"], LearnConfig(cell="tanh", seed=0)).net
     r = extract(net, ExtractConfig(time_limit=20, random_words=200), TOMITA["tomita1"])
-    m = Machine(net)
     words = all_words(2, 8)
-    _, S = m.run(words, keep_states=True)
+    _, S = Machine(net).run(words, keep_states=True)
     _, q = dfa_outputs(r.dfa, words)
     assert S is not None
-    points = {int(s): S[q == s] for s in np.unique(q)}
-    out = search(m, r.dfa, points, time.monotonic() + 30, steps=(3,))
+    return net, r.dfa, {int(s): S[q == s] for s in np.unique(q)}
+
+
+def _cert_k(k: int) -> tuple[LearnedNet, Certificate]:
+    net, dfa, points = _tomita1_tanh()
+    out = search(Machine(net), dfa, points, time.monotonic() + 30, steps=(k,))
     assert isinstance(out, Certificate), out
     return net, out
 
 
-def test_k_step_certificates_check_agree_and_reject_tampering() -> None:
-    net, cert = _cert_k3()
-    assert cert.steps == 3
+@pytest.mark.parametrize("k", [3, 5, 7])  # the horizons certify.search tries
+def test_k_step_certificates_check_agree_and_reject_tampering(k: int) -> None:
+    net, cert = _cert_k(k)
+    assert cert.steps == k
     m = Machine(net)
     data = cert.to_dict(net.to_dict())
     assert check(m, data, net.to_dict())[0]
     rng = np.random.default_rng(0)
-    for words in (all_words(2, 12), rng.integers(0, 2, size=(500, 1000))):
+    for words in (all_words(2, 12), random_words(rng, 500, 1000, 2)):
         got, _ = m.run(words)
         want, _ = dfa_outputs(cert.dfa, words)
         assert (got == want).all()

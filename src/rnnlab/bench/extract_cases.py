@@ -64,7 +64,7 @@ def _aalpy_baseline(net: object, seed: int, time_limit: float = 60.0) -> tuple[o
 
 
 def count_disagreements(net: object, dfa: object, seed: int, kind: str = "uniform", words: int = TEST_WORDS,
-             length: int = TEST_LEN, chunk: int = 2000) -> int:
+                        length: int = TEST_LEN, chunk: int = 2000) -> int:
     """How many of `words` seeded random inputs of `length` have a prefix where net and dfa differ; kind: "uniform"
     symbols or "runs" of one symbol at many time scales (`rnnlab.extract.words`)."""
     from rnnlab.extract.lstar import dfa_outputs

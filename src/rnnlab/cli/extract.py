@@ -49,7 +49,8 @@ def _load(name_or_path: str) -> Net | LearnedNet:
               help="Weight of the contraction penalty while polishing (0: none); default 1 for gru and tanh, 0 for "
                    "sigmoid; not for lstm.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the net (rnnlab-net/2).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (accuracy by length band).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (held-out accuracy by length band; the check on run inputs).")
 def learn_cmd(lang: str, cell: str, hidden: int, seed: int, steps: int, max_len: int, contraction: float | None,
               out: str, as_json: bool) -> int:
     """Train a net to accept/reject every prefix of the strings of LANG (a spec file or a built-in language).

@@ -6,11 +6,16 @@ import math
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 
 from rnnlab.cli.main import main
+from rnnlab.dynamics.tasks import Batch, Task
 from rnnlab.exact.sheet import get_net
 
 
@@ -149,24 +154,96 @@ def test_plot_into_a_folder_writes_inside_it(capsys: pytest.CaptureFixture[str],
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figs"]  # nothing beside the folder
 
 
-def test_training_stops_at_the_first_non_finite_step(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["train", "adding", "--cell", "tanh", "--lr", "1e30", "--optimizer", "sgd", "--steps", "20", "--T", "5",
-            "--hidden", "4"]
+class _PoisonedFromSecondBatch(Task):
+    """The adding task whose training batches carry a NaN target from each run's second one on.
+
+    Non-finite on every CPU: a NaN target makes the squared error NaN whatever kernels compute the forward pass
+    (a huge learning rate overflows on one CPU and stays finite on another). A run is its data generator, so the
+    batched trainer and the solo rerun that names the step see the same poisoned steps."""
+
+    def batch(self, size: int, T: int, gen: torch.Generator) -> Batch:
+        b = super().batch(size, T, gen)
+        if size == POISON_BATCH:
+            _POISONED_CALLS[id(gen)] = _POISONED_CALLS.get(id(gen), 0) + 1
+            if _POISONED_CALLS[id(gen)] >= 2:
+                b.y[0] = math.nan
+        return b
+
+
+POISON_BATCH = 3  # the --batch of the poisoned runs; other draws (T check, test sets) have other sizes
+_POISONED_CALLS: dict[int, int] = {}  # training batches drawn, per data generator
+
+
+@pytest.fixture
+def poisoned_adding(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnnlab.dynamics import batched, training
+    from rnnlab.dynamics.tasks import get_task
+
+    task = _PoisonedFromSecondBatch(**asdict(get_task("adding")))
+    _POISONED_CALLS.clear()
+    for module in (training, batched):
+        monkeypatch.setattr(module, "get_task", lambda name: task)
+
+
+@pytest.mark.parametrize("batch_flag", [[], ["--no-batch"]])
+def test_training_stops_at_the_first_non_finite_step(capsys: pytest.CaptureFixture[str], poisoned_adding: None,
+                                                     batch_flag: list[str]) -> None:
+    argv = ["train", "adding", "--cell", "tanh", "--steps", "20", "--T", "5", "--hidden", "4",
+            "--batch", str(POISON_BATCH), *batch_flag]
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "step 2" in err[0] and "not finite" in err[0]
+    assert len(err) == 1 and "step 2" in err[0] and "not finite" in err[0], err
     # experiment B's semantics on request: the non-finite steps are skipped and counted, the run finishes
+    _POISONED_CALLS.clear()
     assert main([*argv, "--nonfinite", "skip", "--json"]) == 0
     run = json.loads(capsys.readouterr().out)["runs"][0]
-    assert run["nonfinite_skipped"] > 0 and run["steps_run"] == 20
+    assert run["nonfinite_skipped"] == 19 and run["steps_run"] == 20
 
 
-def test_lm_stops_at_the_first_non_finite_step(capsys: pytest.CaptureFixture[str]) -> None:
+def test_training_with_finite_data_is_not_stopped(capsys: pytest.CaptureFixture[str]) -> None:
+    """The stop above is the data's doing: the same run on the task as it is trains to the end."""
+    argv = ["train", "adding", "--cell", "tanh", "--steps", "20", "--T", "5", "--hidden", "4",
+            "--batch", str(POISON_BATCH), "--json"]
+    assert main(argv) == 0
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert run["nonfinite_skipped"] == 0 and run["steps_run"] == 20
+
+
+class _InfiniteGradient(torch.autograd.Function):
+    """The identity forward, an infinite gradient backward: a finite loss whose gradient is not finite."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:  # noqa: ANN401
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> torch.Tensor:  # noqa: ANN401
+        return g * math.inf
+
+
+@pytest.mark.parametrize("poison, what", [
+    (lambda loss: loss * math.nan, "the loss is nan"),
+    (_InfiniteGradient.apply, "the gradient norm is"),
+])
+def test_lm_stops_at_the_first_non_finite_step(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                               poison: Callable[[torch.Tensor], torch.Tensor], what: str) -> None:
+    from rnnlab.generation import lm
+
+    real, calls = lm.train_step_loss, []
+
+    def poisoned_from_step_3(*args: Any) -> torch.Tensor:  # noqa: ANN401
+        calls.append(1)
+        loss = real(*args)
+        return poison(loss) if len(calls) >= 3 else loss
+
     argv = ["lm", "--time-budget", "0", "--steps", "5", "--hidden", "8", "--batch", "2", "--seq-len", "8",
-            "--eval-windows", "2", "--lr", "1e30", "--sample-len", "3", "--threads", "1"]
+            "--eval-windows", "2", "--sample-len", "3", "--threads", "1"]
+    assert main(argv) == 0  # the run as it is trains to the end
+    capsys.readouterr()
+    monkeypatch.setattr(lm, "train_step_loss", poisoned_from_step_3)
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "training stopped at step" in err[0]
+    assert len(err) == 1 and "training stopped at step 3" in err[0] and what in err[0], err
 
 
 def test_lm_default_prompt_comes_from_the_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -107,10 +107,10 @@ def test_decays_flip_on_a_schedule_one_step_late() -> None:
 
 
 def test_coin_flips_on_an_unroll_that_never_feeds_own_tokens() -> None:
-    assert gp.S6_COIN.judge(gp.measure_coin(batch=32)) == HOLDS
-    never_own = gp.measure_coin(lambda m, x, eps, feed, g: unroll(m, x, 1.0, feed, g), batch=32)
+    assert gp.S6_COIN.judge(gp.coin_evidence(batch=32)) == HOLDS
+    never_own = gp.coin_evidence(lambda m, x, eps, feed, g: unroll(m, x, 1.0, feed, g), batch=32)
     assert gp.S6_COIN.judge(never_own) == FAILS
-    always_half = gp.measure_coin(lambda m, x, eps, feed, g: unroll(m, x, 0.5, feed, g), batch=32)
+    always_half = gp.coin_evidence(lambda m, x, eps, feed, g: unroll(m, x, 0.5, feed, g), batch=32)
     assert gp.S6_COIN.judge(always_half) == FAILS
 
 

@@ -103,15 +103,18 @@ def test_s2_reproduce_command_prints_the_evidence(tmp_path: Path, capsys: pytest
     assert d["similarity"]["matched"] == sim["matched_random_similarity"]
 
 
-def test_s6_coin_reproduce_command_prints_the_evidence() -> None:
-    import os
-    import shlex
-    import subprocess
-    import sys
+def test_s6_coin_reproduce_command_prints_the_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = gp.COIN_COMMAND.split()
+    assert argv[:2] == ["rnnlab", "coin"] and argv[-1] == "--json"
+    printed = _cli_json(capsys, *argv[1:-1])
+    evidence = gp.coin_evidence()
+    assert printed["rows"] == evidence["rows"] and printed["sequences"] == evidence["sequences"]
 
-    argv = shlex.split(gp.COIN_COMMAND)
-    assert argv[0] == "python"
-    src = str(Path(gp.__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, check=True, env=env).stdout
-    assert json.loads(out) == gp.measure_coin()
+
+def test_coin_prints_a_table_and_refuses_a_length_of_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["coin", "--sequences", "8", "--length", "5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 + 3 and out[2].split()[0] == "0.25"
+    assert main(["coin", "--length", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--length" in err[0]

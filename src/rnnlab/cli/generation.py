@@ -91,6 +91,37 @@ def schedule(decay: str, k: float | None, c: float | None, eps_min: float | None
         click.echo(f"{i:>10}  {value:.6f}")
 
 
+# ---------------------------------------------------------------------------------------------- coin
+
+
+@click.command()
+@click.option("--sequences", type=count(1, 100_000), default=64, show_default=True,
+              help="Random token sequences to unroll.")
+@click.option("--length", type=count(2, 10_000), default=33, show_default=True, help="Tokens per sequence.")
+@click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True,
+              help="Seeds the untrained model, the sequences and the coins.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"sequences", "length", "seed", "rows": [{"eps", "own_differs", "truth_fed", '
+                   '"other_token_fed"}]}.')
+def coin(sequences: int, length: int, seed: int, as_json: bool) -> None:
+    """Check scheduled sampling's coin (Bengio et al. 2015): unroll an untrained GRU over random sequences at
+    eps = 0.25, 0.5, 0.75 and count, where the model's own token differs from the truth, how often the truth was
+    fed (it should be eps of the time) and whether any third token was fed (never). The report's S6.coin judges
+    these counts with a 90% Wilson interval.
+
+    \b
+    Example:
+      rnnlab coin --sequences 256 --json
+    """
+    from rnnlab.generation.coin import measure_coin
+
+    check = measure_coin(batch=sequences, T=length, seed=seed)
+    if as_json:
+        emit_json(check.to_dict())
+    else:
+        click.echo(str(check))
+
+
 # ---------------------------------------------------------------------------------------------- lm
 
 
@@ -459,4 +490,4 @@ def _bytes(n: int) -> str:
     return f"{n} TB"
 
 
-COMMANDS = [schedule, lm, exposure, embeddings]
+COMMANDS = [schedule, coin, lm, exposure, embeddings]

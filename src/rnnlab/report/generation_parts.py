@@ -18,9 +18,10 @@ import torch
 from rnnlab.experiments.embeddings import EmbeddingsConfig, EmbeddingsResult, run_embeddings
 from rnnlab.experiments.exposure import ExposureConfig, ExposureResult, run_exposure
 from rnnlab.format import nbytes
+from rnnlab.generation.coin import COIN_EPS, Unroll, measure_coin
 from rnnlab.generation.embeddings import CostRow, Growth, SimilarityTest
 from rnnlab.generation.exposure import OracleCurves
-from rnnlab.generation.lm import LMConfig, Unrolled, build_model, num_threads, unroll
+from rnnlab.generation.lm import num_threads, unroll
 from rnnlab.generation.schedules import DECAYS, Schedule, default_schedule
 from rnnlab.report.claims import FAILS, HOLDS, INCONCLUSIVE, ClaimSpec, Part, PartResult, new_figure, verdict_of
 from rnnlab.report.decide import compare_means, compare_paired, wilson_interval
@@ -224,30 +225,13 @@ S6_DECAYS = ClaimSpec(
               "never increases from one step to the next",
     judge=lambda ev: verdict_of(ev["max_abs_error"] <= 1e-12 and ev["never_increases"]))
 
-Unroll = Callable[..., Unrolled]  # unroll(model, x, eps, feed, generator) as in generation.lm
-COIN_EPS = (0.25, 0.5, 0.75)
-COIN_COMMAND = ("python -c \"import json; from rnnlab.report.generation_parts import measure_coin; "
-                "print(json.dumps(measure_coin()))\"")
+COIN_COMMAND = "rnnlab coin --json"
 COIN_TOLERANCE = 0.05  # the rate of fed truths must be within this of eps
 
 
-def measure_coin(unroll_fn: Unroll = unroll, batch: int = 64, T: int = 33, seed: int = 0) -> dict[str, Any]:
-    """Where the model's own (argmax) token differs from the truth, which one was fed: the truth should be fed at
-    rate eps, and nothing else ever. An untrained model is used: its own tokens mostly differ from the truth."""
-    model = build_model(LMConfig(11, "gru", 8, 16), seed)
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randint(11, (batch, T), generator=g)
-    rows = []
-    with torch.no_grad():
-        for eps in COIN_EPS:
-            run = unroll_fn(model, x, eps, "argmax", g)
-            own = run.logits[:, :-1].argmax(-1)  # (B, T-1): the model's own token for inputs 2..T
-            truth, fed = x[:, 1:], run.inputs[:, 1:]
-            differ = own != truth
-            rows.append({"eps": eps, "own_differs": int(differ.sum()),
-                         "truth_fed": int((differ & (fed == truth)).sum()),
-                         "other_token_fed": int(((fed != truth) & (fed != own)).sum())})
-    return {"rows": rows, "tolerance": COIN_TOLERANCE}
+def coin_evidence(unroll_fn: Unroll = unroll, batch: int = 64) -> dict[str, Any]:
+    """The coin's counts (generation.coin.measure_coin, of the sampler unroll_fn) and the tolerance judged by."""
+    return {**measure_coin(unroll_fn, batch).to_dict(), "tolerance": COIN_TOLERANCE}
 
 
 def _coin(ev: dict[str, Any]) -> str:
@@ -399,7 +383,7 @@ def _s6(scale: str) -> PartResult:
         figures=(out.add_figure("s6-decays", fig, "Each decay starts at eps = 1 (teacher forcing) and falls over "
                                 "the run; the inverse sigmoid crosses 1/2 at mid-run."),)))
 
-    coin = measure_coin()
+    coin = coin_evidence()
     rates = ", ".join(f"{r['truth_fed'] / r['own_differs']:.3f}" for r in coin["rows"])
     out.claims.append(S6_COIN.decide(
         coin, scale={"sequences": 64, "length": 33}, key=f"truth rates {rates} at eps {', '.join(map(str, COIN_EPS))}",

@@ -49,9 +49,10 @@ class Field:
         return Field(self.object().get(key, _MISSING), self._member(key))
 
     def get(self, key: str) -> Field | None:
-        """The member `key`, or None when the object lacks it or it is null (an optional field)."""
-        value = self.object().get(key)
-        return None if value is None else Field(value, self._member(key))
+        """The member `key`, or None when the object lacks it (an optional field; a null one is a value, which
+        the accessor called on it refuses unless null is allowed there)."""
+        data = self.object()
+        return Field(data[key], self._member(key)) if key in data else None
 
     def elements(self) -> list[Field]:
         """The elements of this list, each with its index in its path."""

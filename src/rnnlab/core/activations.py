@@ -87,11 +87,12 @@ class Activation:
         return cls.read(Field(data, "activation"))
 
     @classmethod
-    def read(cls, f: Field) -> Activation:
-        """From a net file's {"kind": ..., "gain"/"threshold"/"strict": ...}; a bad field is named by f's path."""
+    def read(cls, f: Field, float32: bool = False) -> Activation:
+        """From a net file's {"kind": ..., "gain"/"threshold"/"strict": ...}; a bad field is named by f's path.
+        float32: the net runs in float32, so gain and threshold must be float32 values."""
         f.only(FIELDS)
         kind = f["kind"].string(KINDS)
-        options: dict[str, Any] = {k: f[k].number() for k in ("gain", "threshold") if f.get(k) is not None}
+        options: dict[str, Any] = {k: f[k].number(float32) for k in ("gain", "threshold") if f.get(k) is not None}
         if f.get("strict") is not None:
             options["strict"] = f["strict"].boolean()
         try:

@@ -321,20 +321,20 @@ def read_layer(f: Field, float32: bool = False) -> Layer:
     """A layer of a net file, {"name", "W", "U", "b", "activation", "h0"}; float32 for rnnlab-net/2, whose
     numbers are float32 values (sparse matrices are rnnlab-net/1's only)."""
     W, U = (f[k].matrix(float32) if float32 else _read_matrix(f[k]) for k in ("W", "U"))
-    return Layer(f["name"].string(), W, U, f["b"].numbers(float32), Activation.read(f["activation"]),
+    return Layer(f["name"].string(), W, U, f["b"].numbers(float32), Activation.read(f["activation"], float32),
                  f["h0"].numbers(float32))
 
 
 def read_spec(f: Field) -> Automaton | None:
     """A net file's "spec": absent or null for a net that claims no finite machine."""
     spec = f.get("spec")
-    return Automaton.read(spec) if spec is not None else None
+    return Automaton.read(spec) if spec is not None and spec.value is not None else None
 
 
 def read_meta(f: Field) -> dict[str, Any]:
     """A net file's "meta": free-form, but an object (absent or null: empty)."""
     meta = f.get("meta")
-    return dict(meta.object()) if meta is not None else {}
+    return dict(meta.object()) if meta is not None and meta.value is not None else {}
 
 
 def _read_matrix(f: Field) -> Matrix:

@@ -16,6 +16,7 @@ import json
 import math
 import re
 import sys
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -140,6 +141,23 @@ class Field:
                 raise FieldError(f"{self.path}[{i}] has {len(row)} numbers but {self.path}[0] has {len(rows[0])}; "
                                  "every row must have the same length")
         return rows
+
+    def typed(self, hint: Any) -> Any:
+        """The value checked against a dataclass field's type: bool, int, float, str, or tuple[X, ...] of them
+        (from a list); any other type is returned as it is, for the dataclass to check (a settings file's keys
+        are a config dataclass's fields)."""
+        if hint is bool:
+            return self.boolean()
+        if hint is int:
+            return self.integer()
+        if hint is float:
+            return self.number()
+        if hint is str:
+            return self.string()
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+            return tuple(e.typed(args[0]) for e in self.elements())
+        return self.value
 
     # --- messages ---------------------------------------------------------------------------------------
 

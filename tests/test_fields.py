@@ -87,6 +87,6 @@ def test_ints_too_large_for_a_float_are_refused_not_overflowed() -> None:
 
 
 def test_rows_of_a_matrix_must_have_one_length() -> None:
-    with pytest.raises(FieldError, match=r"W\[1\] has 1 numbers but W\[0\] has 2"):
+    with pytest.raises(FieldError, match=r"W\[1\] has 1 number\(s\) but W\[0\] has 2"):
         Field({"W": [[1, 2], [3]]})["W"].matrix()
     assert Field({"W": []})["W"].matrix() == ()

@@ -1,5 +1,6 @@
-"""Strict reading of the JSON in user files (net files, specs, certificates): each value is checked for the
-type its field needs, and a bad one is refused by its path, e.g. `layers[0].W[1][2]` or `readout.c`.
+"""Strict reading of the JSON in user files (net files, specs, certificates; settings read from TOML too): each
+value is checked for the type its field needs, and a bad one is refused by its path, e.g. `layers[0].W[1][2]`
+or `readout.c`.
 
 Python's json module reads any JSON value anywhere. A loader that then calls float() or str() on what it
 finds runs a net whose bias is the string "0.1", and where a list stands for a number it reports numpy's
@@ -138,7 +139,7 @@ class Field:
         rows = tuple(e.numbers(float32) for e in self.elements())
         for i, row in enumerate(rows):
             if len(row) != len(rows[0]):
-                raise FieldError(f"{self.path}[{i}] has {len(row)} numbers but {self.path}[0] has {len(rows[0])}; "
+                raise FieldError(f"{self.path}[{i}] has {len(row)} number(s) but {self.path}[0] has {len(rows[0])}; "
                                  "every row must have the same length")
         return rows
 

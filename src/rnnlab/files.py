@@ -16,14 +16,29 @@ def _umask() -> int:
     return mask
 
 
+class WriteError(OSError):
+    """An output file could not be written. Its message names the file, which the OSError of a full disk does
+    not: "cannot write 'out/report.html': No space left on device"."""
+
+    def __init__(self, path: str | Path, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause), str(path))
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename!r}: {self.strerror}"
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the whole new one, never a part.
 
     The temporary file beside `path` is made with mode 0600; the result gets the mode any file the user writes
-    gets (0666 less the umask), as `open(path, "w")` would give it.
+    gets (0666 less the umask), as `open(path, "w")` would give it. Any failure (a full disk, a missing folder,
+    no permission) is a WriteError naming `path`, and leaves the old file as it was.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise WriteError(path, e) from e
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
@@ -31,8 +46,10 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
             os.fsync(f.fileno())  # the data is on disk before the name points at it
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise WriteError(path, e) from e
         raise
 
 

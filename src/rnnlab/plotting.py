@@ -14,6 +14,8 @@ from typing import Any
 import matplotlib
 from matplotlib.figure import Figure
 
+from rnnlab.files import write_atomic
+
 DPI = 110  # the report's and the CLI's raster resolution
 
 
@@ -37,11 +39,16 @@ def figure_target(path: str | Path) -> Path:
     return target
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int = DPI) -> Path:
-    """Write fig to path (format from its suffix, see figure_target), creating the folder; returns the file."""
+def save_figure(fig: Figure, path: str | Path, dpi: int = DPI, tight: bool = True) -> Path:
+    """Write fig to path (format from its suffix, see figure_target), creating the folder; returns the file.
+    `tight` crops the page to what is drawn (matplotlib's bbox_inches="tight")."""
     target = figure_target(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(target, dpi=dpi, bbox_inches="tight", metadata={"Date": None} if target.suffix == ".svg" else None)
+    buf = io.BytesIO()
+    fmt = target.suffix[1:].lower()
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight" if tight else None,
+                metadata={"Date": None} if fmt == "svg" else None)
+    write_atomic(target, buf.getvalue())
     return target
 
 

@@ -283,3 +283,168 @@ def test_sweep_fork_server_ignores_ctrl_c() -> None:
             "print([int(l.split()[1], 16) for l in status.splitlines() if l.startswith('SigIgn:')][0])\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert int(out.stdout) & (1 << (signal.SIGINT - 1))
+
+
+# --- net files, specs and output files that a user got wrong ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def learned_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from rnnlab.extract.languages import TOMITA
+    from rnnlab.extract.learn import LearnConfig, learn
+
+    folder = tmp_path_factory.mktemp("learned")
+    paths = {}
+    for cell in ("tanh", "gru", "lstm"):
+        paths[cell] = folder / f"{cell}.json"
+        learn(TOMITA["tomita4"], LearnConfig(cell=cell, hidden=2, steps=1, eval_every=1)).net.save(paths[cell])
+    return paths
+
+
+def _changed(tmp_path: Path, source: Path | dict[str, Any], change: Callable[[dict[str, Any]], Any]) -> Path:
+    d = json.loads(source.read_text()) if isinstance(source, Path) else source
+    change(d)
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(d))
+    return path
+
+
+def test_a_weight_beyond_float32_is_refused_by_name_without_a_warning(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, learned_files: dict[str, Path]) -> None:
+    # numpy's overflow warning (with a source path) came before the error; under pytest it is an exception
+    path = _changed(tmp_path, learned_files["tanh"], lambda d: d["layers"][0]["W"][1].__setitem__(1, 1e39))
+    line = one_line_exit_2(capsys, ["verify", str(path), "--max-len", "2"], str(path), "layers[0].W[1][1]")
+    assert "1e+39" in line and "float32" in line
+    one_line_exit_2(capsys, ["extract", str(path)], "layers[0].W[1][1]", "float32")
+    v1 = get_net("all-ones").to_dict()  # float64 nets hold it
+    v1["layers"][0]["b"][0] = 1e39
+    assert main(["run", str(_changed(tmp_path, v1, lambda d: None)), "--input", "1"]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("cell, change, names", [
+    ("tanh", lambda d: d["readout"].__setitem__("c", [0.1]), ["readout.c", "must be a number", "a list"]),
+    ("tanh", lambda d: d["readout"].pop("v"), ["readout.v", "missing", "list of numbers"]),
+    ("tanh", lambda d: d["readout"].__setitem__("c", "0.1"), ["readout.c", "must be a number", "'0.1'"]),
+    ("gru", lambda d: d["readout"].__setitem__("c", True), ["readout.c", "must be a number", "true"]),
+    ("gru", lambda d: d["weights"]["W_hh"][2].__setitem__(0, "1"), ["weights.W_hh[2][0]", "'1'"]),
+    ("gru", lambda d: d["weights"].__setitem__("b_ih", 0.0), ["weights.b_ih", "list of numbers"]),
+    ("lstm", lambda d: d.pop("c0"), ["c0", "missing"]),
+    ("lstm", lambda d: d["h0"].__setitem__(0, None), ["h0[0]", "null"]),
+    ("tanh", lambda d: d["layers"][0]["activation"].__setitem__("kind", "relu"), ["layers[0].activation.kind",
+                                                                                   "'tanh'"]),
+    ("tanh", lambda d: d.__setitem__("alphabet", [0, 1]), ["alphabet[0]", "must be a string"]),
+    ("tanh", lambda d: d.__setitem__("cell", "rnn"), ["cell", "'elman'", "'gru'"]),
+    ("tanh", lambda d: d["layers"][0]["W"].append([0.0]), ["layers[0].W[2]", "same length"]),
+])
+def test_wrong_typed_fields_of_learned_nets_are_named_by_path(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, learned_files: dict[str, Path], cell: str,
+        change: Callable[[dict[str, Any]], Any], names: list[str]) -> None:
+    path = _changed(tmp_path, learned_files[cell], change)
+    one_line_exit_2(capsys, ["run", str(path), "--input", "01"], str(path), *names)
+
+
+@pytest.mark.parametrize("change, names", [
+    (lambda d: d["layers"][0]["b"].__setitem__(0, "0.5"), ["layers[0].b[0]", "must be a number", "'0.5'"]),
+    (lambda d: d["layers"][1]["U"].__setitem__(0, 1.0), ["layers[1].U[0]", "list of numbers"]),
+    (lambda d: d["layers"][0]["activation"].__setitem__("threshold", "0"), ["layers[0].activation.threshold"]),
+    (lambda d: d["layers"][0]["activation"].__setitem__("strict", 1), ["layers[0].activation.strict",
+                                                                        "true or false"]),
+    (lambda d: d["layers"][0]["activation"].__setitem__("gian", 2), ["layers[0].activation", "'gian'"]),
+    (lambda d: d.__setitem__("inputs", "1"), ["inputs", "whole number"]),
+    (lambda d: d.__setitem__("name", 7), ["name", "must be a string"]),
+    (lambda d: d["layers"][0].pop("h0"), ["layers[0].h0", "missing"]),
+    (lambda d: d["spec"].__setitem__("start", ["q0"]), ["spec.start", "must be a string"]),
+    (lambda d: d.__setitem__("meta", []), ["meta", "an object"]),
+])
+def test_wrong_typed_fields_of_hand_wired_nets_are_named_by_path(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, change: Callable[[dict[str, Any]], Any],
+        names: list[str]) -> None:
+    path = _changed(tmp_path, get_net("adder").to_dict(), change)
+    one_line_exit_2(capsys, ["verify", str(path)], str(path), *names)
+
+
+def test_a_misspelt_spec_key_is_named_with_the_keys_allowed(capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    spec = {"alphabet": ["0", "1"], "states": ["a"], "start": "a", "acept": ["a"],
+            "transitions": {"a": {"0": "a", "1": "a"}}}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    line = one_line_exit_2(capsys, ["compile", str(path)], str(path), "'acept'", "did you mean 'accept'",
+                           "missing 'accept'")
+    assert "valid keys: alphabet, states, start, accept, transitions" in line
+
+
+def test_spec_fields_of_the_wrong_type_are_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    spec = {"alphabet": ["0", "1"], "states": ["a", "b"], "start": "a", "accept": ["b"],
+            "transitions": {"a": {"0": "a", "1": "b"}, "b": {"0": ["a"], "1": "b"}}}
+    path = _changed(tmp_path, spec, lambda d: None)
+    one_line_exit_2(capsys, ["compile", str(path)], 'transitions.b["0"]', "must be a string", "a list")
+    path = _changed(tmp_path, spec, lambda d: d.__setitem__("accept", "b"))
+    one_line_exit_2(capsys, ["compile", str(path)], "accept", "must be a list")
+
+
+def _torch_file(path: Path, legacy: bool = False) -> Path:
+    import torch
+
+    torch.save({"weight": torch.zeros(2, 2)}, path, _use_new_zipfile_serialization=not legacy)
+    return path
+
+
+@pytest.mark.parametrize("make, names", [
+    (lambda p: _torch_file(p / "model.pt"), ["'model.pt' is a PyTorch file (torch.save)", "not an rnnlab net file"]),
+    (lambda p: _torch_file(p / "old.pt", legacy=True), ["PyTorch file", "legacy"]),
+    (lambda p: Path(__file__).parents[2] / "examples" / "specs" / "parity.json",
+     ["automaton spec", "rnnlab compile", "--out NET.json"]),
+    (lambda p: _write(p / "other.json", b'{"format": "rnnlab-certificate/2"}'), ["\"rnnlab-certificate/2\"",
+                                                                                  "rnnlab-net/1"]),
+    (lambda p: _write(p / "list.json", b"[1, 2]"), ["a list", "rnnlab-net/2"]),
+    (lambda p: _write(p / "noise.bin", bytes(range(256))), ["binary file"]),
+    (lambda p: _write(p / "latin1.json", "{\"name\": \"caf\u00e9\"}".encode("latin-1")), ["not UTF-8"]),
+    (lambda p: p, ["is a folder"]),
+])
+def test_files_that_are_not_nets_say_what_they_are(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], Path],
+                                                   names: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = make(Path("."))
+    for command in (["verify", str(path)], ["extract", str(path)], ["run", str(path), "--input", "1"]):
+        line = one_line_exit_2(capsys, command, *names)
+        assert "unknown net" not in line and line.count("built-in nets") == 0
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("command", [["verify"], ["extract"], ["run", "--input", "1"]])
+def test_an_unknown_net_lists_the_built_in_nets_once(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    argv = [command[0], "no-such-net", *command[1:]]
+    line = one_line_exit_2(capsys, argv, "unknown net 'no-such-net'", "all-ones")
+    assert line.count("built-in nets") == 1 and line.count("all-ones,") == 1
+
+
+def test_a_net_file_is_read_whatever_its_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "all-ones.net"
+    get_net("all-ones").save(path)
+    assert main(["run", str(path), "--input", "110", "--json"]) == 0
+    capsys.readouterr()
+
+
+def test_a_full_disk_names_the_file_being_written(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    out = tmp_path / "dfa.json"
+    out.write_text("the earlier DFA\n")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("rnnlab.files.os.fsync", full)
+    line = one_line_exit_2(capsys, ["extract", "all-ones", "--time-limit", "0.1", "--out", str(out)],
+                           f"cannot write {str(out)!r}", "No space left on device")
+    assert "Errno" not in line
+    assert out.read_text() == "the earlier DFA\n" and sorted(p.name for p in tmp_path.iterdir()) == ["dfa.json"]

@@ -175,10 +175,11 @@ def test_mealy_spec_is_read_as_its_dfa_and_proves_the_sheets_adder() -> None:
 
 @pytest.mark.parametrize("change, message", [
     ({"accept": []}, "not both"),
-    ({"outputs": {"c0": {"00": 0, "01": 1, "10": 1, "11": 0}}}, "'outputs' of state 'c1'"),
-    ({"outputs": {"c0": {"00": 2, "01": 1, "10": 1, "11": 0}, "c1": {}}}, "must give 0 or 1"),
-    ({"outputs": {"c9": {}}}, "unknown state 'c9' in 'outputs'"),
-    ({"outputs": [0, 1]}, "'outputs' must be an object"),
+    ({"outputs": {"c0": {"00": 0, "01": 1, "10": 1, "11": 0}}}, "outputs.c1 must give 0 or 1 for every symbol"),
+    ({"outputs": {"c0": {"00": 2, "01": 1, "10": 1, "11": 0}, "c1": {}}}, 'outputs.c0["00"] must be 0 or 1, got 2'),
+    ({"outputs": {"c0": {"00": True, "01": 1, "10": 1, "11": 0}}}, 'outputs.c0["00"] must be a whole number'),
+    ({"outputs": {"c9": {}}}, "outputs.c9: unknown state 'c9'"),
+    ({"outputs": [0, 1]}, "outputs must be an object, got a list"),
 ])
 def test_malformed_mealy_specs(change: dict[str, object], message: str) -> None:
     data = json.loads((SPECS / "serial-adder.json").read_text()) | change

@@ -15,6 +15,10 @@ def test_config_round_trips_through_toml_and_names_bad_keys() -> None:
         CompilerCheckConfig.from_dict({"sizes": [2]})
     with pytest.raises(ValueError, match="must be a list"):
         CompilerCheckConfig.from_dict({"random_sizes": 2})
+    with pytest.raises(ValueError, match=r"random_sizes\[1\] must be a whole number, got the string '4'"):
+        CompilerCheckConfig.from_dict({"random_sizes": [2, "4"]})
+    with pytest.raises(ValueError, match="seed must be a whole number, got true"):
+        CompilerCheckConfig.from_dict({"seed": True})
     with pytest.raises(ValueError, match="unknown built-in"):
         CompilerCheckConfig(builtin=("parity",))
     with pytest.raises(ValueError, match="dtypes"):

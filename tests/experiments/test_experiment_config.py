@@ -34,3 +34,24 @@ def test_bad_values_and_files_are_value_errors(tmp_path: Path) -> None:
         load_config(ClippingConfig, bad)
     with pytest.raises(ValueError, match="cannot read config"):
         load_config(ClippingConfig, tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"hidden": "ten"}, "hidden must be a whole number, got the string 'ten'"),
+    ({"hidden": 2.5}, "hidden must be a whole number, got the number 2.5"),
+    ({"hidden": True}, "hidden must be a whole number, got true"),
+    ({"lr": "fast"}, "lr must be a number, got the string 'fast'"),
+    ({"lr": float("nan")}, "lr is nan; it must be a finite number"),
+    ({"seeds": [0, "a"]}, "seeds[1] must be a whole number, got the string 'a'"),
+    ({"seeds": 3}, "seeds must be a list, got the number 3"),
+    ({"cells": ["tanh", 1]}, "cells[1] must be a string, got the number 1"),
+    ({"task": ["adding"]}, "task must be a string, got a list"),
+])
+def test_values_of_the_wrong_type_are_named_by_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as e:
+        config_from_dict(SkipConfig, data, "S4.toml")
+    assert str(e.value) == f"S4.toml: {message}"
+
+
+def test_an_int_where_a_float_belongs_is_read_as_the_float() -> None:
+    assert config_from_dict(SkipConfig, {"lr": 1}).lr == 1.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -136,6 +137,25 @@ def test_check_rejects_a_certificate_for_another_net(certified: tuple[Net, dict]
     bad = copy.deepcopy(cert)
     bad["net"]["layers"][1]["b"][0] += 1.0  # the embedded net edited without its digest
     assert not check(Machine(net), bad, net.to_dict())[0]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["regions"][0]["lo"].__setitem__(1, "0.5"), "regions[0].lo[1] must be a number, got the string"),
+    (lambda c: c["regions"][1].pop("hi"), "regions[1].hi is missing"),
+    (lambda c: c["regions"][0].__setitem__("state", 0), "regions[0].state must be a string"),
+    (lambda c: c["regions"][0].__setitem__("state", "nowhere"), "regions[0].state: unknown state 'nowhere'"),
+    (lambda c: c.__setitem__("depth", "12"), "depth must be a whole number, got the string '12'"),
+    (lambda c: c.__setitem__("steps", 1.5), "steps must be a whole number"),
+    (lambda c: c["dfa"].__setitem__("start", None), "dfa.start must be a string, got null"),
+    (lambda c: c.__setitem__("regions", {}), "regions must be a list"),
+])
+def test_a_malformed_certificate_names_the_field(certified: tuple[Net, dict], change: Any, message: str) -> None:
+    net, cert = certified
+    bad = copy.deepcopy(cert)
+    change(bad)
+    with pytest.raises(ValueError) as e:
+        check(Machine(net), bad, net.to_dict())
+    assert str(e.value).startswith("malformed certificate: ") and message in str(e.value), str(e.value)
 
 
 def test_cli_learn_extract_check_and_bad_input(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,10 +16,11 @@ import torch
 from aalpy.SULs.TomitaSUL import tomita_1, tomita_2, tomita_3, tomita_4, tomita_5, tomita_6, tomita_7
 
 from rnnlab.exact.compiler import compile_dfa
+from rnnlab.exact.sheet import get_net
 from rnnlab.extract.languages import BUILTIN, TOMITA, load_language
 from rnnlab.extract.learn import LearnConfig, labels, learn, sample_words
 from rnnlab.extract.machine import Machine
-from rnnlab.extract.model import LearnedNet, load_any
+from rnnlab.extract.model import LearnedNet, load_any, net_from_dict
 
 GRAMMARS = [tomita_1, tomita_2, tomita_3, tomita_4, tomita_5, tomita_6, tomita_7]
 
@@ -132,3 +138,61 @@ def test_settled_states_are_those_whose_every_continuation_gives_one_output(k: i
                     p = spec.delta[p][a]
                 outputs.add(p in spec.accept)
         assert settled == (len(outputs) == 1), (k, spec.states[q])
+
+
+def _number_paths(value: Any, path: str = "") -> Iterator[tuple[str, list[Any]]]:
+    """(path as a message names it, the keys that reach it) of every number in a net file, meta and spec aside."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k not in ("meta", "spec"):
+                for p, keys in _number_paths(v, f"{path}.{k}" if path else k):
+                    yield p, [k, *keys]
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            for p, keys in _number_paths(v, f"{path}[{i}]"):
+                yield p, [i, *keys]
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield path, []
+
+
+def _net_dicts() -> dict[str, dict[str, Any]]:
+    v1 = compile_dfa(TOMITA["tomita4"], "sigmoid").to_dict()  # dense, with a sigmoid gain
+    sparse = get_net("adder").to_dict()  # the same net with its first layer's U written sparsely
+    sparse["layers"][0]["U"] = {"shape": [2, 2], "indptr": [0, 2, 4], "indices": [0, 1, 0, 1],
+                                "values": [-1.0, -1.0, 1.0, 1.0]}
+    nets = {"rnnlab-net/1": v1, "rnnlab-net/1 sparse": sparse}
+    for cell in ("sigmoid", "gru", "lstm"):
+        nets[cell] = learn(BUILTIN["equality"], LearnConfig(cell=cell, hidden=2, steps=1, eval_every=1)).net.to_dict()
+    return nets
+
+
+@pytest.mark.parametrize("bad, says", [("0.1", "the string '0.1'"), (True, "true"), ([0.5], "a list"),
+                                       (None, "null"), (math.inf, "inf")])
+def test_every_number_field_of_both_formats_refuses_what_is_not_a_finite_number(bad: Any, says: str) -> None:
+    for kind, d in _net_dicts().items():
+        assert net_from_dict(d).to_dict() == net_from_dict(json.loads(json.dumps(d))).to_dict()
+        paths = list(_number_paths(d))
+        assert len(paths) > 10, kind
+        for path, keys in paths:
+            changed = copy.deepcopy(d)
+            target = changed
+            for k in keys[:-1]:
+                target = target[k]
+            target[keys[-1]] = bad
+            with pytest.raises(ValueError) as e:
+                net_from_dict(changed)
+            assert f"malformed net: {path} " in str(e.value) and says in str(e.value), (kind, path, str(e.value))
+
+
+def test_every_weight_of_a_learned_net_refuses_a_value_beyond_float32() -> None:
+    for d in _net_dicts().values():
+        if d["format"] != "rnnlab-net/2":
+            continue
+        for path, keys in _number_paths(d):
+            changed = copy.deepcopy(d)
+            target = changed
+            for k in keys[:-1]:
+                target = target[k]
+            target[keys[-1]] = -1e39
+            with pytest.raises(ValueError, match=re.escape(f"{path} is -1e+39, beyond float32's range")):
+                net_from_dict(changed)  # and no numpy warning, which the test settings make an error

@@ -20,6 +20,7 @@ from rnnlab.dynamics.clipping import Clip, parse_clip
 from rnnlab.dynamics.jacobian import BoundConfig, check_bound
 from rnnlab.dynamics.tasks import TASKS
 from rnnlab.dynamics.training import CELLS, OPTIMIZERS, TrainConfig, TrainResult, torch_threads, train
+from rnnlab.files import write_atomic
 from rnnlab.plotting import draw_to_file, figure_target
 
 
@@ -377,7 +378,7 @@ def experiment(name: str, seeds: tuple[int, ...] | None, steps: int | None, leng
         for fname, plot in plots:
             path = out / f"{fname}.png"
             saved.append(str(draw_to_file(path, functools.partial(_draw, plot, result), (8, 5))))
-        (out / f"{name}_result.json").write_text(json.dumps(data, indent=1, default=str))
+        write_atomic(out / f"{name}_result.json", json.dumps(data, indent=1, default=str))
     if as_json:
         emit_json({"experiment": name, **data, "figures": saved})
         return

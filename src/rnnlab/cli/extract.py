@@ -11,16 +11,15 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rnnlab.cli.common import emit_json
-from rnnlab.cli.params import MAX_LENGTH, MAX_SEED, FiniteFloat, count
+from rnnlab.cli.params import MAX_LENGTH, MAX_SEED, FiniteFloat, count, load_net
 from rnnlab.exact.automaton import Automaton, load_json
 from rnnlab.exact.net import Net
-from rnnlab.exact.sheet import get_net
 from rnnlab.extract.certify import check
 from rnnlab.extract.languages import BUILTIN, load_language
 from rnnlab.extract.learn import CELL_CHOICES, LearnConfig, learn
 from rnnlab.extract.lstar import ExtractConfig, extract
 from rnnlab.extract.machine import Machine
-from rnnlab.extract.model import LearnedNet, load_any
+from rnnlab.extract.model import LearnedNet
 from rnnlab.files import write_atomic
 
 
@@ -32,7 +31,7 @@ def _word(alphabet: tuple[str, ...], word: list[int] | None) -> str | None:
 
 
 def _load(name_or_path: str) -> Net | LearnedNet:
-    return load_any(name_or_path) if name_or_path.endswith(".json") else get_net(name_or_path)
+    return load_net(name_or_path)
 
 
 @click.command("learn")

@@ -19,6 +19,7 @@ from rnnlab.cli.common import check_memory, emit_json
 from rnnlab.cli.params import MAX_LENGTH, MAX_SEED, PROBABILITY, FiniteFloat, IntList, SeedList, count, memory_option
 from rnnlab.generation.lm import LMConfig, TrainConfig
 from rnnlab.generation.schedules import DECAYS, STRATEGIES, Schedule, default_schedule, parse_strategy
+from rnnlab.plotting import save_figure
 
 
 def _default(cls: Any, name: str) -> Any:
@@ -37,7 +38,7 @@ def _progress(enabled: bool = True) -> Iterator[Progress]:
 
 
 def _save_figure(fig: Any, path: Path) -> None:
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120, tight=False)
 
 
 # ---------------------------------------------------------------------------------------------- schedule

@@ -14,7 +14,7 @@ import click
 from rnnlab import __version__
 from rnnlab.cli import bench, dynamics, exact, extract, generation, report, reproduce, sweep, verify
 from rnnlab.errors import NonFiniteError
-from rnnlab.files import json_text
+from rnnlab.files import WriteError, json_text
 
 # One module per command group; each exposes COMMANDS, a list of click commands.
 COMMAND_GROUPS = [exact, verify, extract, dynamics, generation, bench, report, sweep, reproduce]
@@ -58,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         click.echo("rnnlab: error: out of memory; lower the sizes, or set a limit with --max-memory SIZE", err=True)
         return 2
-    except (ValueError, OSError) as e:
+    except OSError as e:
+        click.echo(f"rnnlab: error: {_os_error(e)}", err=True)
+        return 2
+    except ValueError as e:
         click.echo(f"rnnlab: error: {_one_line(e)}", err=True)
         return 2
     return rc if isinstance(rc, int) else 0
@@ -71,6 +74,13 @@ def _one_line_text(text: str) -> str:
 
 def _one_line(e: BaseException) -> str:
     return _one_line_text(str(e)) or type(e).__name__
+
+
+def _os_error(e: OSError) -> str:
+    """A file that could not be read or written, named, without Python's "[Errno 28]" (WriteError names itself)."""
+    if isinstance(e, WriteError) or not e.filename or not e.strerror:
+        return _one_line(e)
+    return f"{e.filename!r}: {e.strerror}"
 
 
 def run() -> None:

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import math
 import re
+import zipfile
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from rnnlab.resources import parse_size
+
+if TYPE_CHECKING:
+    from rnnlab.exact.net import Net
+    from rnnlab.extract.model import LearnedNet
 
 __all__ = [
     "BITS",
@@ -25,6 +31,7 @@ __all__ = [
     "NET",
     "NET_SOURCE",
     "PROBABILITY",
+    "PYTORCH_ADVICE",
     "SPEC",
     "Bits",
     "FiniteFloat",
@@ -39,6 +46,7 @@ __all__ = [
     "SeedList",
     "SpecFile",
     "count",
+    "load_net",
     "memory_option",
 ]
 
@@ -191,16 +199,78 @@ class Bits(click.ParamType):
         return "BITS"
 
 
+# What to do with a PyTorch file given where a net file belongs. This is the one place that says it: a command
+# that converts such files, once there is one, is named here.
+PYTORCH_ADVICE = "rnnlab runs nets from its own JSON files (rnnlab-net/1 and rnnlab-net/2, as written by " \
+                 "`rnnlab learn` and `rnnlab compile`)"
+_LEGACY_TORCH = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"  # torch.save's magic number, pickled
+
+
+def load_net(text: str) -> Net | LearnedNet:
+    """NET as typed: a built-in net's name or a net file of either format (by its content, whatever its name).
+    Anything else is a ValueError saying what it is: no such net or file, a folder, a PyTorch file, an automaton
+    spec, a binary file, other JSON."""
+    from rnnlab.exact.automaton import load_json
+    from rnnlab.exact.sheet import NETS, get_net
+    from rnnlab.extract.model import net_from_dict
+
+    if text in NETS:
+        return get_net(text)
+    path = Path(text)
+    if path.is_dir():
+        raise ValueError(f"{text!r} is a folder, not a net file")
+    if not path.exists() and not text.endswith(".json"):
+        raise ValueError(f"unknown net {text!r}: no built-in net and no file of that name; built-in nets: "
+                         f"{', '.join(NETS)}")
+    kind = _binary_kind(path)
+    if kind is not None:
+        raise ValueError(f"{text!r} is {kind}")
+
+    def parse(data: Any) -> Net | LearnedNet:
+        if isinstance(data, dict) and "format" not in data and {"states", "transitions"} & set(data):
+            raise ValueError(f"this is an automaton spec, not a net; compile it into one with "
+                             f"`rnnlab compile {text} --out NET.json`")
+        return net_from_dict(data)
+
+    return load_json(text, "net", parse)
+
+
+def _binary_kind(path: Path) -> str | None:
+    """What a file that cannot be a net file (JSON text) is, from its first bytes; None when it may be one."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return None  # load_json names the reason
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                torch_zip = any(n.rsplit("/", 1)[-1] == "data.pkl" for n in z.namelist())
+        except (OSError, zipfile.BadZipFile):
+            torch_zip = False
+        if torch_zip:
+            return f"a PyTorch file (torch.save), not an rnnlab net file; {PYTORCH_ADVICE}"
+        return "a zip archive, not an rnnlab net file (a net file is JSON text)"
+    if head.startswith(_LEGACY_TORCH):
+        return f"a PyTorch file (torch.save, legacy format), not an rnnlab net file; {PYTORCH_ADVICE}"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle, not an rnnlab net file (a net file is JSON text)"
+    if head.startswith(b"\x93NUMPY"):
+        return "a NumPy array file (.npy), not an rnnlab net file (a net file is JSON text)"
+    if b"\x00" in head:
+        return "a binary file, not an rnnlab net file (a net file is JSON text)"
+    return None
+
+
 class NetParam(click.ParamType):
-    """A built-in net's name or a NET.json file of either format, rnnlab-net/1 or rnnlab-net/2 (it exists, is a
-    net, and every weight is finite)."""
+    """A built-in net's name or a net file of either format, rnnlab-net/1 or rnnlab-net/2 (it exists, is a net,
+    and every field has its type, every weight finite); see `load_net`."""
 
     name = "net"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from rnnlab.exact.net import Net
-        from rnnlab.exact.sheet import NETS, get_net
-        from rnnlab.extract.model import LearnedNet, load_any
+        from rnnlab.extract.model import LearnedNet
 
         if isinstance(value, (Net, LearnedNet)):
             return value
@@ -208,11 +278,9 @@ class NetParam(click.ParamType):
         if ctx is not None:
             ctx.meta[NET_SOURCE] = text  # as typed, for commands that print a follow-up command line
         try:
-            if text.endswith(".json"):
-                return load_any(text)
-            return get_net(text)
+            return load_net(text)
         except ValueError as e:
-            self.fail(str(e) if text.endswith(".json") else f"{e}; built-in nets: {', '.join(NETS)}", param, ctx)
+            self.fail(str(e), param, ctx)
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return "NET"

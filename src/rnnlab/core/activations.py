@@ -11,7 +11,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from rnnlab.fields import Field, FieldError
+
 KINDS = ("identity", "sigmoid", "tanh", "step")
+FIELDS = ("kind", "gain", "threshold", "strict")  # of an activation in a net file
 
 
 @dataclass(frozen=True)
@@ -80,13 +83,22 @@ class Activation:
         return {"kind": self.kind, **{k: v for k, v in asdict(self).items() if k in keep}}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Activation:
-        if not isinstance(data, dict) or "kind" not in data:
-            raise ValueError(f"an activation must be an object with a 'kind', got {data!r}")
-        unknown = set(data) - {"kind", "gain", "threshold", "strict"}
-        if unknown:
-            raise ValueError(f"unknown activation field(s) {sorted(unknown)}")
-        return cls(**data)
+    def from_dict(cls, data: Any) -> Activation:
+        return cls.read(Field(data, "activation"))
+
+    @classmethod
+    def read(cls, f: Field, float32: bool = False) -> Activation:
+        """From a net file's {"kind": ..., "gain"/"threshold"/"strict": ...}; a bad field is named by f's path.
+        float32: the net runs in float32, so gain and threshold must be float32 values."""
+        f.only(FIELDS)
+        kind = f["kind"].string(KINDS)
+        options: dict[str, Any] = {k: f[k].number(float32) for k in ("gain", "threshold") if f.get(k) is not None}
+        if f.get("strict") is not None:
+            options["strict"] = f["strict"].boolean()
+        try:
+            return cls(kind, **options)
+        except ValueError as e:
+            raise FieldError(f"{f.path}: {e}") from None
 
 
 def step(threshold: float = 0.0, strict: bool = True) -> Activation:

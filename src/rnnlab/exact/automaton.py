@@ -11,12 +11,15 @@ A Mealy machine, which emits a bit on every transition, is written with "outputs
 
 from __future__ import annotations
 
+import difflib
 import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+from rnnlab.fields import Field, FieldError
 
 T = TypeVar("T")
 
@@ -64,82 +67,86 @@ class Automaton:
 
     @classmethod
     def from_dict(cls, data: Any) -> Automaton:
-        """Validate and build; every problem raises ValueError naming the bad value."""
-        if not isinstance(data, dict):
-            raise ValueError("an automaton spec must be a JSON object")
-        if "outputs" in data:
-            return cls._from_mealy(data)
-        required = set(REQUIRED_KEYS)
-        missing, unknown = required - set(data), set(data) - set(VALID_KEYS)
-        if missing:
-            raise ValueError(f"spec is missing key(s) {sorted(missing)}")
-        if unknown:
-            raise ValueError(f"spec has unknown key(s) {sorted(unknown)}; valid keys: {', '.join(VALID_KEYS)} "
-                             "('outputs' in place of 'accept' for a Mealy machine)")
-        alphabet, states = data["alphabet"], data["states"]
-        if not isinstance(alphabet, list) or not alphabet or not all(isinstance(s, str) for s in alphabet):
-            raise ValueError("'alphabet' must be a non-empty list of strings")
-        if len(set(alphabet)) != len(alphabet):
-            raise ValueError(f"'alphabet' has duplicate symbols: {alphabet}")
-        width = len(alphabet[0])
-        for s in alphabet:
-            if not s or len(s) != width or set(s) - {"0", "1"}:
-                raise ValueError(
-                    f"symbol {s!r}: every symbol must be a string of {width or 'n'} bits (e.g. '0' or '01')"
-                )
-        if not isinstance(states, list) or not states or not all(isinstance(q, str) for q in states):
-            raise ValueError("'states' must be a non-empty list of strings")
-        if len(set(states)) != len(states):
-            raise ValueError(f"'states' has duplicate names: {states}")
-        index = {q: i for i, q in enumerate(states)}
+        """Validate and build; every problem raises ValueError naming the bad field by its path."""
+        return cls.read(Field(data))
 
-        def state(q: Any, where: str) -> int:
+    @classmethod
+    def read(cls, f: Field) -> Automaton:
+        """from_dict of a spec at f.path: a spec inside another file (a net's "spec") is named by its path there."""
+        f.object()
+        if f.get("outputs") is not None:
+            return cls._from_mealy(f)
+        _check_keys(f)
+        for key in OPTIONAL_KEYS:
+            if f.get(key) is not None:
+                f[key].string()
+        alphabet, states = f["alphabet"].strings(), f["states"].strings()
+        where_a, where_s = f["alphabet"].path, f["states"].path
+        if not alphabet:
+            raise FieldError(f"{where_a} must be a non-empty list of strings")
+        if len(set(alphabet)) != len(alphabet):
+            raise FieldError(f"{where_a} has duplicate symbols: {_some(alphabet)}")
+        width = len(alphabet[0])
+        for i, s in enumerate(alphabet):
+            if not s or len(s) != width or set(s) - {"0", "1"}:
+                raise FieldError(f"{where_a}[{i}] is {s!r}: every symbol must be a string of {width or 'n'} bits "
+                                 "(e.g. '0' or '01')")
+        if not states:
+            raise FieldError(f"{where_s} must be a non-empty list of strings")
+        if len(set(states)) != len(states):
+            raise FieldError(f"{where_s} has duplicate names: {_some(states)}")
+        index, symbols = {q: i for i, q in enumerate(states)}, set(alphabet)
+
+        def state(g: Field) -> int:
+            q = g.string()
             if q not in index:
-                raise ValueError(f"unknown state {q!r} in {where}; states are {states}")
+                raise FieldError(f"{g.path}: unknown state {q!r}; states are {_some(states)}")
             return index[q]
 
-        start = state(data["start"], "'start'")
-        if not isinstance(data["accept"], list):
-            raise ValueError("'accept' must be a list of states")
-        accept = frozenset(state(q, "'accept'") for q in data["accept"])
-        transitions = data["transitions"]
-        if not isinstance(transitions, dict):
-            raise ValueError("'transitions' must be an object: state -> {symbol: state}")
-        for q in transitions:
-            state(q, "'transitions'")
+        start = state(f["start"])
+        accept = frozenset(state(g) for g in f["accept"].elements())
+        transitions = f["transitions"].members()
+        for q, g in transitions.items():
+            if q not in index:
+                raise FieldError(f"{g.path}: unknown state {q!r}; states are {_some(states)}")
         delta = []
         for q in states:
-            row = transitions.get(q)
-            if not isinstance(row, dict):
-                raise ValueError(f"missing transitions for state {q!r}")
+            if q not in transitions:
+                raise FieldError(f"{f['transitions'].path}: missing transitions for state {q!r}")
+            row = transitions[q].members()
             for s in row:
-                if s not in alphabet:
-                    raise ValueError(f"symbol {s!r} in transitions of {q!r} is outside the alphabet {alphabet}")
+                if s not in symbols:
+                    raise FieldError(f"symbol {s!r} in {transitions[q].path} is outside the alphabet "
+                                     f"{_some(alphabet)}")
             for s in alphabet:
                 if s not in row:
-                    raise ValueError(f"missing transition from state {q!r} on symbol {s!r}")
-            delta.append(tuple(state(row[s], f"transitions[{q!r}][{s!r}]") for s in alphabet))
+                    raise FieldError(f"{transitions[q].path}: missing transition from state {q!r} on symbol {s!r}")
+            delta.append(tuple(state(row[s]) for s in alphabet))
         return cls(tuple(alphabet), tuple(states), start, accept, tuple(delta))
 
     @classmethod
-    def _from_mealy(cls, data: dict[str, Any]) -> Automaton:
+    def _from_mealy(cls, f: Field) -> Automaton:
         """A Mealy machine ("outputs": {state: {symbol: 0 or 1}}, the bit emitted on each transition, instead
         of "accept") as the equivalent DFA: state (q, o) = "in q, having just emitted o", accepting iff o = 1."""
+        data = f.object()
         if "accept" in data:
-            raise ValueError("a spec has either 'accept' (a DFA) or 'outputs' (a Mealy machine), not both")
-        mealy = cls.from_dict({k: v for k, v in data.items() if k != "outputs"} | {"accept": []})
-        outputs = data["outputs"]
-        if not isinstance(outputs, dict):
-            raise ValueError("'outputs' must be an object: state -> {symbol: 0 or 1}")
-        for q in outputs:
+            raise FieldError(f"{f.path or 'a spec'} has either 'accept' (a DFA) or 'outputs' (a Mealy machine), "
+                             "not both")
+        mealy = cls.read(Field({k: v for k, v in data.items() if k != "outputs"} | {"accept": []}, f.path))
+        outputs = f["outputs"].members()
+        for q, g in outputs.items():
             if q not in mealy.states:
-                raise ValueError(f"unknown state {q!r} in 'outputs'; states are {list(mealy.states)}")
+                raise FieldError(f"{g.path}: unknown state {q!r}; states are {_some(mealy.states)}")
         bit: dict[tuple[str, str], int] = {}
         for q in mealy.states:
-            row = outputs.get(q)
-            if not isinstance(row, dict) or set(row) != set(mealy.alphabet) or set(row.values()) - {0, 1}:
-                raise ValueError(f"'outputs' of state {q!r} must give 0 or 1 for every symbol {list(mealy.alphabet)}")
-            bit.update(((q, a), int(v)) for a, v in row.items())
+            bits = outputs[q].members() if q in outputs else {}
+            if set(bits) != set(mealy.alphabet):
+                raise FieldError(f"{f['outputs'][q].path} must give 0 or 1 for every symbol {list(mealy.alphabet)}")
+            for a, g in bits.items():
+                b = g.integer()
+                if b not in (0, 1):
+                    raise FieldError(f"{g.path} must be 0 or 1, got {b}")
+                bit[(q, a)] = b
         name = {(q, o): f"{q}/{o}" for q in mealy.states for o in (0, 1)}
         return cls.from_dict({
             "alphabet": list(mealy.alphabet),
@@ -155,6 +162,30 @@ class Automaton:
     def load(cls, path: str | Path) -> Automaton:
         """Read a spec file; a missing or malformed file raises ValueError naming it."""
         return load_json(path, "spec", cls.from_dict)
+
+
+def _check_keys(f: Field) -> None:
+    """Refuse a DFA spec with a required key missing or a key outside VALID_KEYS, naming both (a misspelt key is
+    usually both: "acept" unknown and "accept" missing)."""
+    data = f.object()
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    unknown = [k for k in data if k not in VALID_KEYS]
+    if not missing and not unknown:
+        return
+    problems = []
+    for k in unknown:
+        close = difflib.get_close_matches(k, VALID_KEYS, n=1)
+        problems.append(f"has unknown key {k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    if missing:
+        problems.append(f"is missing {', '.join(map(repr, missing))}")
+    raise FieldError(f"{f.path or 'spec'} {' and '.join(problems)}; valid keys: {', '.join(VALID_KEYS)} "
+                     "('outputs' in place of 'accept' for a Mealy machine)")
+
+
+def _some(names: Sequence[str], most: int = 10) -> str:
+    """A list of names for a message, cut after `most` (a compiled spec may have 10,000 states)."""
+    shown = ", ".join(map(repr, names[:most]))
+    return f"[{shown}{f', ... ({len(names)} in all)' if len(names) > most else ''}]"
 
 
 def load_json(path: str | Path, what: str, parse: Callable[[Any], T]) -> T:

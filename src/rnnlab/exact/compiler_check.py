@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, get_type_hints
 
 from rnnlab.exact.automaton import Automaton, random_dfa
 from rnnlab.exact.compiler import compile_dfa
@@ -23,6 +23,7 @@ from rnnlab.exact.net import Net
 from rnnlab.exact.sheet import PAIRS, SPECS
 from rnnlab.exact.simulate import DTYPES, LongRun, simulate_long
 from rnnlab.exact.verifier import prove
+from rnnlab.fields import Field
 
 DEVIATION_ROOM = {"float64": 1e-12, "float32": 1e-6}  # rounding room when a simulated unit is held against eps
 
@@ -64,13 +65,8 @@ class CompilerCheckConfig:
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise ValueError(f"unknown setting(s) {unknown}; valid: {', '.join(known)}")
-        values: dict[str, Any] = {}
-        for k, v in data.items():
-            want_list = isinstance(getattr(cls(), k), tuple)
-            if want_list != isinstance(v, list) or (not want_list and not isinstance(v, int)):
-                raise ValueError(f"setting {k!r} must be {'a list' if want_list else 'an integer'}, got {v!r}")
-            values[k] = tuple(v) if want_list else v
-        return cls(**values)
+        hints = get_type_hints(cls)
+        return cls(**{k: Field(v, k).typed(hints[k]) for k, v in data.items()})
 
 
 def automata(cfg: CompilerCheckConfig) -> dict[str, Automaton]:

@@ -11,7 +11,6 @@ layer is the output y(t); the others are the hidden state h(t). A layer whose W 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +23,7 @@ from torch import Tensor
 from rnnlab.core.activations import Activation
 from rnnlab.core.recurrence import Recurrent
 from rnnlab.exact.automaton import Automaton, load_json
+from rnnlab.fields import Field, FieldError
 from rnnlab.files import write_atomic
 
 FORMAT = "rnnlab-net/1"
@@ -279,27 +279,19 @@ class Net:
 
     @classmethod
     def from_dict(cls, data: Any) -> Net:
+        """A net from NET.json's content. Every field is checked for its type and every number for being finite;
+        a bad one is a ValueError naming its path, e.g. "malformed net: layers[0].b[1] must be a number, got the
+        string '0.5'"."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not an rnnlab net: expected an object with \"format\": \"{FORMAT}\"")
+        f = Field(data)
         try:
-            layers = tuple(
-                Layer(
-                    name=str(L["name"]),
-                    W=_matrix(L["W"]),
-                    U=_matrix(L["U"]),
-                    b=tuple(float(v) for v in L["b"]),
-                    act=Activation.from_dict(L["activation"]),
-                    h0=tuple(float(v) for v in L["h0"]),
-                )
-                for L in data["layers"]
-            )
-            for L in layers:
-                _check_finite(L)
-            spec = Automaton.from_dict(data["spec"]) if data.get("spec") else None
-            return cls(str(data["name"]), int(data["inputs"]), layers, spec, str(data.get("description", "")),
-                       dict(data.get("meta") or {}))
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"malformed net: missing or wrong-typed field {e}") from None
+            description = f.get("description")
+            return cls(f["name"].string(), f["inputs"].integer(min=1),
+                       tuple(read_layer(L) for L in f["layers"].elements()), read_spec(f),
+                       description.string() if description else "", read_meta(f))
+        except FieldError as e:
+            raise ValueError(f"malformed net: {e}") from None
 
     def save(self, path: str | Path) -> None:
         try:
@@ -317,21 +309,45 @@ def _large(net: Net) -> bool:
 
 
 def _matrix(rows: Any) -> Matrix:
-    """Dense: a list of rows; sparse: {"shape": [r, c], "indptr": [...], "indices": [...], "values": [...]}."""
+    """A matrix built in Python: a list of rows, or a Sparse one as it is."""
     if isinstance(rows, Sparse):
         return rows
-    if isinstance(rows, dict):
-        shp = tuple(int(v) for v in rows["shape"])
-        indptr, indices = tuple(int(v) for v in rows["indptr"]), tuple(int(v) for v in rows["indices"])
-        values = tuple(float(v) for v in rows["values"])
-        if (len(shp) != 2 or len(indptr) != shp[0] + 1 or indptr[0] != 0 or indptr[-1] != len(indices)
-                or len(values) != len(indices) or any(a > b for a, b in zip(indptr, indptr[1:], strict=False))
-                or any(not 0 <= j < shp[1] for j in indices)):
-            raise ValueError("malformed sparse matrix: shape, indptr, indices and values do not fit together")
-        return Sparse((shp[0], shp[1]), indptr, indices, values)
     if isinstance(rows, str) or not all(isinstance(r, (list, tuple)) for r in rows):
-        raise TypeError("'a matrix must be a list of rows'")
+        raise ValueError("a matrix must be a list of rows")
     return tuple(tuple(float(v) for v in row) for row in rows)
+
+
+def read_layer(f: Field, float32: bool = False) -> Layer:
+    """A layer of a net file, {"name", "W", "U", "b", "activation", "h0"}; float32 for rnnlab-net/2, whose
+    numbers are float32 values (sparse matrices are rnnlab-net/1's only)."""
+    W, U = (f[k].matrix(float32) if float32 else _read_matrix(f[k]) for k in ("W", "U"))
+    return Layer(f["name"].string(), W, U, f["b"].numbers(float32), Activation.read(f["activation"], float32),
+                 f["h0"].numbers(float32))
+
+
+def read_spec(f: Field) -> Automaton | None:
+    """A net file's "spec": absent or null for a net that claims no finite machine."""
+    spec = f.get("spec")
+    return Automaton.read(spec) if spec is not None and spec.value is not None else None
+
+
+def read_meta(f: Field) -> dict[str, Any]:
+    """A net file's "meta": free-form, but an object (absent or null: empty)."""
+    meta = f.get("meta")
+    return dict(meta.object()) if meta is not None and meta.value is not None else {}
+
+
+def _read_matrix(f: Field) -> Matrix:
+    """Dense: a list of rows; sparse: {"shape": [r, c], "indptr": [...], "indices": [...], "values": [...]}."""
+    if not isinstance(f.value, dict):
+        return f.matrix()
+    shp, indptr, indices = (f[k].integers(min=0) for k in ("shape", "indptr", "indices"))
+    values = f["values"].numbers()
+    if (len(shp) != 2 or len(indptr) != shp[0] + 1 or indptr[0] != 0 or indptr[-1] != len(indices)
+            or len(values) != len(indices) or any(a > b for a, b in zip(indptr, indptr[1:], strict=False))
+            or any(not 0 <= j < shp[1] for j in indices)):
+        raise FieldError(f"{f.path}: a sparse matrix whose shape, indptr, indices and values do not fit together")
+    return Sparse((shp[0], shp[1]), indptr, indices, values)
 
 
 def _matrix_json(M: Matrix) -> Any:
@@ -341,22 +357,6 @@ def _matrix_json(M: Matrix) -> Any:
         return {"shape": list(M.shape), "indptr": list(M.indptr), "indices": list(M.indices),
                 "values": list(M.values)}
     return [list(r) for r in M]
-
-
-def _check_finite(L: Layer) -> None:
-    """NaN or infinity in a weight would make every verdict about the net meaningless: refuse the net."""
-    fields: list[tuple[str, Any]] = [("b", enumerate(L.b)), ("h0", enumerate(L.h0))]
-    for name, M in (("W", L.W), ("U", L.U)):
-        fields.append((name, (((i, j), v) for i, j, v in nonzeros(M))))
-    for name, entries in fields:
-        for where, v in entries:
-            if not math.isfinite(v):
-                at = "".join(f"[{k}]" for k in (where if isinstance(where, tuple) else (where,)))
-                raise ValueError(f"layer {L.name!r}: {name}{at} is {v}; weights, biases and h0 must be finite")
-    for name in ("gain", "threshold"):
-        v = getattr(L.act, name, 0.0)
-        if not math.isfinite(v):
-            raise ValueError(f"layer {L.name!r}: activation {name} is {v}; it must be finite")
 
 
 def _inputs_z(layer: Layer, inputs: Tensor) -> Tensor:

@@ -12,12 +12,15 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rnnlab.fields import Field, FieldError
+
 C = TypeVar("C")
 
 
 def config_from_dict(cls: type[C], data: dict[str, Any], where: str = "config") -> C:
     """cls(**data) with TOML's lists turned into the tuples the dataclass fields hold; unknown keys are refused
-    with one message naming them and listing the valid keys (generated from the dataclass's fields)."""
+    with one message naming them and listing the valid keys (generated from the dataclass's fields), and a
+    value of the wrong type (a string for a number, a bool for an int, 2.5 for a count) by its key."""
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -25,15 +28,10 @@ def config_from_dict(cls: type[C], data: dict[str, Any], where: str = "config") 
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(fields)}")
     hints = typing.get_type_hints(cls)
-    values: dict[str, Any] = {}
-    for name, value in data.items():
-        hint = hints.get(name)
-        if isinstance(value, list) and typing.get_origin(hint) is tuple:
-            value = tuple(value)
-        values[name] = value
     try:
+        values = {name: Field(value, name).typed(hints.get(name)) for name, value in data.items()}
         return cls(**values)
-    except TypeError as e:
+    except (TypeError, FieldError) as e:
         raise ValueError(f"{where}: {e}") from None
 
 

@@ -33,6 +33,7 @@ from rnnlab.exact.automaton import Automaton
 from rnnlab.extract import affine as af
 from rnnlab.extract import bounds as bd
 from rnnlab.extract.machine import Machine
+from rnnlab.fields import Field, FieldError
 
 FORMAT = "rnnlab-certificate/2"  # /1: steps = 1 only
 DEPTH = 12  # cuts allowed when checking that an image lies in a union of boxes
@@ -172,19 +173,25 @@ def check(m: Machine, data: Any, net_dict: dict[str, Any]) -> tuple[bool, str]:
     """Re-verify a certificate file's content against the net: (holds, one line saying why or why not)."""
     if not isinstance(data, dict) or data.get("format") not in (FORMAT, "rnnlab-certificate/1"):
         raise ValueError(f"not a certificate: expected an object with \"format\": \"{FORMAT}\"")
+    f = Field(data)
     try:
-        if data["net_sha256"] != net_digest(net_dict) or net_digest(data["net"]) != data["net_sha256"]:
+        digest = f["net_sha256"].string()
+        if digest != net_digest(net_dict) or net_digest(f["net"].object()) != digest:
             return False, "the certificate is for another net (its net digest differs)"
-        if data["rounding"] != bd.rounding_model():
+        if f["rounding"].object() != bd.rounding_model():
             return False, f"the certificate's rounding model {data['rounding']} is not this version's"
-        dfa = Automaton.from_dict(data["dfa"])
+        dfa = Automaton.read(f["dfa"])
         index = {q: i for i, q in enumerate(dfa.states)}
-        regions = [Region(index[r["state"]], np.array(r["lo"], dtype=np.float64), np.array(r["hi"], dtype=np.float64))
-                   for r in data["regions"]]
-        depth = int(data["depth"])
-        steps = int(data["steps"]) if data["format"] == FORMAT else 1
-    except (KeyError, TypeError) as e:
-        raise ValueError(f"malformed certificate: missing or wrong-typed field {e}") from None
+        regions = []
+        for r in f["regions"].elements():
+            q = r["state"].string()
+            if q not in index:
+                raise FieldError(f"{r['state'].path}: unknown state {q!r}; the DFA's states are {list(dfa.states)}")
+            regions.append(Region(index[q], np.array(r["lo"].numbers()), np.array(r["hi"].numbers())))
+        depth = f["depth"].integer()
+        steps = f["steps"].integer() if data["format"] == FORMAT else 1
+    except FieldError as e:
+        raise ValueError(f"malformed certificate: {e}") from None
     if not 0 <= depth <= 64:
         return False, f"cover depth {depth} is out of range 0..64"
     if not 1 <= steps <= MAX_STEPS:

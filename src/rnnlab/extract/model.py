@@ -28,17 +28,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnlab.core.activations import Activation
 from rnnlab.exact.automaton import Automaton, load_json
 from rnnlab.exact.net import FORMAT as FORMAT_V1
-from rnnlab.exact.net import Layer, Net
+from rnnlab.exact.net import Layer, Net, read_layer, read_meta, read_spec
+from rnnlab.fields import Field, FieldError, describe
 from rnnlab.files import write_atomic
 
 FORMAT = "rnnlab-net/2"
 CELLS = ("elman", "gru", "lstm")
 GATES = {"gru": 3, "lstm": 4}  # weight blocks stacked in W_ih, W_hh, b_ih, b_hh
 
-__all__ = ["CELLS", "FORMAT", "LearnedNet", "load_any"]
+__all__ = ["CELLS", "FORMAT", "LearnedNet", "load_any", "net_from_dict"]
 
 
 def _f32(values: Any) -> np.ndarray:
@@ -67,24 +67,30 @@ class LearnedNet:
             raise ValueError("'alphabet' must be a non-empty list of distinct symbols")
         if self.cell == "elman":
             if not self.layers:
-                raise ValueError("an elman net needs at least one layer")
+                raise ValueError("layers: an elman net needs at least one layer")
             width = A
-            for L in self.layers:
-                if len(L.W) != L.size or len(L.U) != L.size or any(len(r) != width for r in L.U):
-                    raise ValueError(f"layer {L.name!r}: W must be {L.size}x{L.size} and U {L.size}x{width}")
-                width += L.size
+            for i, L in enumerate(self.layers):
+                H = L.size
+                if len(L.W) != H or any(len(r) != H for r in L.W) or len(L.U) != H or any(len(r) != width for r in L.U):
+                    raise ValueError(f"layers[{i}] ({L.name!r}): W must be {H}x{H} and U {H}x{width} (b has {H} "
+                                     f"values; U reads {A} symbols and the earlier layers)")
+                if len(L.h0) != H:
+                    raise ValueError(f"layers[{i}].h0 must have {H} values, got {len(L.h0)}")
+                width += H
             H = self.layers[-1].size
         else:
             G = GATES[self.cell]
             H = len(self.h0)
             shapes = {"W_ih": (G * H, A), "W_hh": (G * H, H), "b_ih": (G * H,), "b_hh": (G * H,)}
             for k, shape in shapes.items():
-                if k not in self.weights or self.weights[k].shape != shape:
-                    raise ValueError(f"{self.cell} weight {k!r} must have shape {shape}")
+                got = self.weights[k].shape if k in self.weights else None
+                if got != shape:
+                    raise ValueError(f"weights.{k} must have shape {shape} ({G} gates x {H} units from h0, "
+                                     f"{A} symbols), got {got}")
             if self.cell == "lstm" and self.c0.shape != (H,):
-                raise ValueError(f"lstm c0 must have {H} values")
+                raise ValueError(f"c0 must have {H} values (as h0), got {self.c0.size}")
         if self.v.shape != (H,):
-            raise ValueError(f"readout v must have {H} values (the last hidden layer's size)")
+            raise ValueError(f"readout.v must have {H} values (the last hidden layer's size), got {self.v.size}")
         self._check_finite()
         if self.spec is not None and list(self.spec.alphabet) != list(self.alphabet):
             raise ValueError(f"net alphabet {list(self.alphabet)} differs from its spec's {list(self.spec.alphabet)}")
@@ -92,11 +98,11 @@ class LearnedNet:
 
     def _check_finite(self) -> None:
         """NaN or infinity in a weight would make every verdict about the net meaningless: refuse the net."""
-        named: list[tuple[str, Any]] = [("readout v", self.v), ("readout c", [self.c]), ("h0", self.h0),
-                                        ("c0", self.c0), *self.weights.items()]
-        for L in self.layers:
-            named += [(f"layer {L.name!r} {k}", getattr(L, k)) for k in ("W", "U", "b", "h0")]
-            named += [(f"layer {L.name!r} activation {k}", [getattr(L.act, k, 0.0)]) for k in ("gain", "threshold")]
+        named: list[tuple[str, Any]] = [("readout.v", self.v), ("readout.c", [self.c]), ("h0", self.h0),
+                                        ("c0", self.c0), *((f"weights.{k}", w) for k, w in self.weights.items())]
+        for i, L in enumerate(self.layers):
+            named += [(f"layers[{i}].{k}", getattr(L, k)) for k in ("W", "U", "b", "h0")]
+            named += [(f"layers[{i}].activation.{k}", [getattr(L.act, k)]) for k in ("gain", "threshold")]
         for what, values in named:
             if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
                 raise ValueError(f"{what} holds NaN or infinity; weights must be finite")
@@ -197,32 +203,35 @@ class LearnedNet:
 
     @classmethod
     def from_dict(cls, data: Any) -> LearnedNet:
+        """A net from rnnlab-net/2 content. Every field is checked for its type and every weight for being a
+        finite float32; a bad one is a ValueError naming its path, e.g. "malformed net: readout.c must be a
+        number, got a list" or "layers[0].W[1][2] is 1e+39, beyond float32's range"."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not an rnnlab net: expected an object with \"format\": \"{FORMAT}\"")
-        if data.get("encoding", "one-hot") != "one-hot":
-            raise ValueError(f"unknown input encoding {data.get('encoding')!r}; valid: one-hot")
+        f = Field(data)
         try:
-            cell = str(data["cell"])
+            if f.get("encoding") is not None:
+                f["encoding"].string(("one-hot",))
+            cell = f["cell"].string(CELLS)
             layers: tuple[Layer, ...] = ()
             weights: dict[str, np.ndarray] = {}
             h0 = c0 = _f32([])
             if cell == "elman":
-                layers = tuple(
-                    Layer(str(L["name"]), _m32(L["W"]), _m32(L["U"]), tuple(float(np.float32(v)) for v in L["b"]),
-                          Activation.from_dict(L["activation"]), tuple(float(np.float32(v)) for v in L["h0"]))
-                    for L in data["layers"])
+                layers = tuple(read_layer(L, float32=True) for L in f["layers"].elements())
             else:
-                weights = {k: _f32(data["weights"][k]) for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
-                h0 = _f32(data["h0"])
-                c0 = _f32(data.get("c0", []))
-            spec = Automaton.from_dict(data["spec"]) if data.get("spec") else None
-            return cls(str(data.get("name", "net")), cell, tuple(str(s) for s in data["alphabet"]), layers, weights,
-                       h0, c0, _f32(data["readout"]["v"]), float(np.float32(data["readout"]["c"])), spec,
-                       dict(data.get("meta") or {}))
-        except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, ValueError) and "must" in str(e):
-                raise
-            raise ValueError(f"malformed net: missing or wrong-typed field {e}") from None
+                w = f["weights"]
+                weights = {k: _f32(w[k].matrix(float32=True)) for k in ("W_ih", "W_hh")}
+                weights |= {k: _f32(w[k].numbers(float32=True)) for k in ("b_ih", "b_hh")}
+                h0 = _f32(f["h0"].numbers(float32=True))
+                if cell == "lstm":
+                    c0 = _f32(f["c0"].numbers(float32=True))
+            name = f.get("name")
+            readout = f["readout"]
+            return cls(name.string() if name else "net", cell, f["alphabet"].strings(), layers, weights, h0, c0,
+                       _f32(readout["v"].numbers(float32=True)), readout["c"].number(float32=True), read_spec(f),
+                       read_meta(f))
+        except FieldError as e:
+            raise ValueError(f"malformed net: {e}") from None
 
     def save(self, path: str | Path) -> None:
         try:
@@ -239,19 +248,23 @@ def _t(m: Any) -> Tensor:
     return torch.tensor(m, dtype=torch.float32)
 
 
-def _m32(rows: Any) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(float(np.float32(v)) for v in row) for row in rows)
+def net_from_dict(data: Any) -> Net | LearnedNet:
+    """A net file's content of either format: rnnlab-net/1 (hand-wired and compiled nets) or rnnlab-net/2
+    (learned)."""
+    want = f'"format": "{FORMAT_V1}" or "{FORMAT}"'
+    if not isinstance(data, dict):
+        raise ValueError(f"not an rnnlab net: the file holds {describe(data)}, where a net file is an object with "
+                         f"{want}")
+    if "format" not in data:
+        raise ValueError(f'not an rnnlab net: an object without "format", where a net file has {want}')
+    fmt = data["format"]
+    if fmt == FORMAT:
+        return LearnedNet.from_dict(data)
+    if fmt == FORMAT_V1:
+        return Net.from_dict(data)
+    raise ValueError(f'not an rnnlab net: its "format" is {json.dumps(fmt)[:60]}, where a net file has {want}')
 
 
 def load_any(path: str | Path) -> Net | LearnedNet:
-    """A net file of either format: rnnlab-net/1 (hand-wired and compiled nets) or rnnlab-net/2 (learned)."""
-
-    def parse(data: Any) -> Net | LearnedNet:
-        fmt = data.get("format") if isinstance(data, dict) else None
-        if fmt == FORMAT:
-            return LearnedNet.from_dict(data)
-        if fmt == FORMAT_V1:
-            return Net.from_dict(data)
-        raise ValueError(f"not an rnnlab net: \"format\" must be \"{FORMAT_V1}\" or \"{FORMAT}\"")
-
-    return load_json(path, "net", parse)
+    """A net file of either format (net_from_dict)."""
+    return load_json(path, "net", net_from_dict)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import click
 import numpy as np
@@ -69,12 +70,18 @@ def nets(as_json: bool) -> None:
                                           "nets on pair alphabets).")
 @click.option("--inputs", "inputs_file", type=INPUTS,
               help="Instead of --input: a file of inputs, one a line (x1, or x1,x2 for two sequences); blank lines "
-                   "and lines starting with # are skipped. Prints one line of outputs per input.")
+                   "and lines starting with # are skipped. Prints one line of outputs per input, in the file's order. "
+                   "The file is checked whole first (a bad line: exit 2, nothing printed), then run in chunks of "
+                   f"{CHUNK_SYMBOLS:,} symbols, each chunk's lines printed as soon as it is done: memory holds one "
+                   "chunk (about 100 MB for a small net) whatever the file's size. A progress bar (bytes of the file) "
+                   "shows on stderr when it is a terminal. A pipe (e.g. /dev/stdin) is copied to a temporary file "
+                   "first.")
 @click.option("--h0", type=H0, metavar="V",
               help="Initial value of the recurrent units (one number, or one per unit: 1,0; not for trained nets).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"net", "h": [[...] per step], "y": [...]} (trained nets: also "logit", v . h + c); with '
-                   '--inputs {"net", "runs": [{"input", "y": [0/1 after every prefix]}, ...]}.')
+                   '--inputs {"net", "runs": [{"input", "y": [0/1 after every prefix]}, ...]}, one object written '
+                   'run by run as the chunks are done.')
 def run_net(net_name: Net | LearnedNet, input1: list[int] | None, input2: list[int] | None,
             inputs_file: str | None, h0: tuple[float, ...] | None, as_json: bool) -> None:
     """Run NET (a built-in name, a compiled NET.json or a trained one, rnnlab-net/1 or /2) and print every
@@ -157,15 +164,16 @@ def _run_many(net: Net | LearnedNet, path: str, as_json: bool) -> None:
         size = os.fstat(f.fileno()).st_size
         try:
             with progress_bar(size, f"check {path}", in_bytes=True) as advance:
-                width = check_inputs(f, net, path, advance).width
+                width = check_inputs(f, net, path, advance, CHUNK_SYMBOLS).width
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="--inputs") from None
         f.seek(0)
-        with progress_bar(size, f"run {path}", in_bytes=True) as advance:
+        # On a terminal the lines themselves show the progress (and would be written across a bar)
+        with progress_bar(size, f"run {path}", enabled=not sys.stdout.isatty(), in_bytes=True) as advance:
             if as_json:
                 click.echo('{"net": ' + json.dumps(net.name) + ', "runs": [', nl=False)
             done = 0
-            for chunk, ys in run_inputs(net, f, path):
+            for chunk, ys in run_inputs(net, f, path, CHUNK_SYMBOLS):
                 texts = [_bits_text(y) for y in ys]
                 if as_json:
                     runs = [f'{{"input": {json.dumps(x)}, "y": {_bits_json(y, t)}}}'

@@ -23,7 +23,7 @@ from rnnlab.extract.model import LearnedNet
 
 __all__ = ["STEP_BUDGET", "outputs", "run_inputs"]
 
-STEP_BUDGET = 2**24  # state values one pass may hold (inputs x length x state size), to bound memory
+STEP_BUDGET = 2**22  # values one pass may hold (`_held`), to bound its memory: about 100 MB
 
 
 def outputs(net: Net | LearnedNet, words: Sequence[np.ndarray], threads: int = 1) -> list[np.ndarray]:
@@ -31,7 +31,7 @@ def outputs(net: Net | LearnedNet, words: Sequence[np.ndarray], threads: int = 1
 
     rnnlab-net/1: words[i] (T, n_inputs) bits -> (T, n_out) uint8; rnnlab-net/2: words[i] (T,) symbol indices
     -> (T,) uint8. Longest first, inputs at least half as long as a pass's first share it (padded), at most
-    STEP_BUDGET state values a pass. `threads`: torch threads meanwhile (restored after): a step's matrices
+    STEP_BUDGET values held a pass. `threads`: torch threads meanwhile (restored after): a step's matrices
     are small, and on a shared machine threads that wait for each other at every step make it many times slower.
     """
     before = torch.get_num_threads()
@@ -45,12 +45,11 @@ def outputs(net: Net | LearnedNet, words: Sequence[np.ndarray], threads: int = 1
 def _outputs(net: Net | LearnedNet, words: Sequence[np.ndarray]) -> list[np.ndarray]:
     lengths = np.array([len(w) for w in words], dtype=np.int64)
     order = np.argsort(-lengths, kind="stable")
-    width = net.state_size if isinstance(net, LearnedNet) else sum(L.size for L in net.layers)
     out: list[np.ndarray] = [np.zeros(0, dtype=np.uint8)] * len(words)
     lo = 0
     while lo < len(order):
         T = int(lengths[order[lo]])
-        most = max(1, STEP_BUDGET // max(1, T * width))
+        most = max(1, STEP_BUDGET // _held(net, T))
         hi = lo + 1
         while hi < len(order) and hi - lo < most and 2 * lengths[order[hi]] >= T:
             hi += 1
@@ -64,6 +63,15 @@ def _outputs(net: Net | LearnedNet, words: Sequence[np.ndarray]) -> list[np.ndar
             out[i] = y[b, :lengths[i]]
         lo = hi
     return out
+
+
+def _held(net: Net | LearnedNet, T: int) -> int:
+    """Values a pass holds per input of T steps. An rnnlab-net/1 net keeps every unit at every step, and each
+    layer's input beside it (float64, a few copies); an rnnlab-net/2 net keeps one logit a step and its state
+    for one step only (with the gates, a few times state_size)."""
+    if isinstance(net, LearnedNet):
+        return T + 4 * net.state_size
+    return max(1, T * (net.n_inputs + sum(L.size for L in net.layers)))
 
 
 def _run(net: Net | LearnedNet, x: np.ndarray) -> np.ndarray:

@@ -43,7 +43,8 @@ class Chunk:
     """Consecutive inputs of a file, as written and as the net reads them."""
 
     texts: tuple[str, ...]  # each input as written, spaces dropped: x1 or x1,x2
-    words: list[np.ndarray]  # each input encoded: (T,) symbol indices (rnnlab-net/2) or (T, n_inputs) bits (/1)
+    words: list[np.ndarray]  # each input encoded: (T,) symbol indices (rnnlab-net/2) or (T, n_inputs) bits (/1),
+    #                          of the smallest integer type that holds them
     end: int  # bytes of the source read up to and including this chunk's last line
 
 
@@ -83,7 +84,7 @@ class _Symbols:
         if not two:
             return cls(False, False, (_table(net.alphabet),), None, net.alphabet)
         firsts, seconds = sorted({s[0] for s in net.alphabet}), sorted({s[1] for s in net.alphabet})
-        pairs = np.full((len(firsts), len(seconds)), -1, dtype=np.int64)
+        pairs = np.full((len(firsts), len(seconds)), -1, dtype=_index_type(len(net.alphabet)))
         for a, s in enumerate(net.alphabet):
             pairs[firsts.index(s[0]), seconds.index(s[1])] = a
         return cls(True, False, (_table(firsts), _table(seconds)), pairs, net.alphabet)
@@ -121,10 +122,15 @@ class _Symbols:
         return np.split(codes, np.cumsum(lengths)[:-1])
 
 
+def _index_type(n: int) -> type[np.signedinteger]:
+    """The smallest signed integer type that holds 0..n-1 and -1: a chunk's encoded steps take 1 byte each, not 8."""
+    return np.int8 if n < 2**7 else np.int16 if n < 2**15 else np.int32
+
+
 def _table(chars: Iterable[str]) -> np.ndarray:
     """code point -> index of the character among `chars`, -1 for any other code point (the last entry)."""
     chars = list(chars)
-    table = np.full(max(map(ord, chars)) + 2, -1, dtype=np.int64)
+    table = np.full(max(map(ord, chars)) + 2, -1, dtype=_index_type(len(chars)))
     for i, c in enumerate(chars):
         table[ord(c)] = i
     return table
@@ -134,6 +140,8 @@ def _lookup(table: np.ndarray, text: str) -> np.ndarray:
     """Each character of text through the table, in one vectorised step."""
     if text.isascii():
         points = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+        if len(table) > 129:  # keep the ASCII entries and the last (-1), so that the last index fits a byte
+            table = np.concatenate([table[:128], table[-1:]])
     else:
         points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
     return table[np.minimum(points, len(table) - 1)]
@@ -146,7 +154,7 @@ def encode(net: Net | LearnedNet, x1: str, x2: str | None) -> np.ndarray:
     if symbols.two != (x2 is not None):
         raise ValueError(f"net {net.name!r} reads " + ("two sequences: write x1,x2" if symbols.two else
                                                        "one sequence: write x1 alone"))
-    return symbols.encode([x1], None if x2 is None else [x2])[0]
+    return symbols.encode([x1], None if x2 is None else [x2])[0].astype(np.int64)
 
 
 def _split(line: str, two: bool, name: str) -> tuple[str, str | None]:

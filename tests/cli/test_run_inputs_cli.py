@@ -5,6 +5,7 @@ with a progress bar on a terminal, and a pipe can be the file."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pty
@@ -24,6 +25,7 @@ from rnnlab.cli.main import main
 from rnnlab.core.activations import IDENTITY, step
 from rnnlab.exact.net import Net, layer
 from rnnlab.exact.sheet import get_net
+from rnnlab.extract import batch
 from rnnlab.extract.model import LearnedNet
 from rnnlab.files import json_text
 
@@ -144,6 +146,32 @@ def test_the_same_lines_and_json_as_the_whole_file_run_at_once(
 
 
 @pytest.mark.parametrize("as_json", [False, True])
+def test_each_chunks_lines_are_printed_before_the_next_chunk_runs(
+        as_json: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exact_cli, "CHUNK_SYMBOLS", 16)  # 4 inputs of 4 steps a chunk
+    f = tmp_path / "in.txt"
+    f.write_text("0110\n1111\n" * 6)
+    printed: list[str] = []  # stdout so far, each time a chunk starts to run
+    run = batch.outputs
+
+    def noted(*args: Any, **kwargs: Any) -> list[np.ndarray]:
+        printed.append(capsys.readouterr().out)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "outputs", noted)
+    assert main(["run", "all-ones", "--inputs", str(f), *(["--json"] if as_json else [])]) == 0
+    printed.append(capsys.readouterr().out)
+    so_far = list(itertools.accumulate(printed))
+    assert len(printed) == 4  # three chunks, then the end
+    if as_json:
+        assert so_far[1].startswith('{"net": "all-ones", "runs": [{"input": "0110", "y": [0, 0, 0, 0]}, ')
+        assert so_far[1].count('"input"') == 4 and so_far[2].count('"input"') == 8
+        assert json.loads(so_far[3])["runs"][-1] == {"input": "1111", "y": [1, 1, 1, 1]}
+    else:
+        assert [text.count("\n") for text in so_far] == [0, 4, 8, 12]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
 @pytest.mark.parametrize("bad,names", [("0120", ("line 503", "'2'", "step 3")), ("01,1", ("line 503", "x2")),
                                        ("01,10", ("line 503", "one sequence"))])
 def test_a_bad_line_late_in_the_file_prints_nothing_but_one_error_line(
@@ -219,3 +247,19 @@ def test_a_pipe_can_be_the_file() -> None:
     out, err = p.communicate(b"01,01\n0110,0111\n", timeout=120)
     assert p.returncode == 0 and not err, err
     assert out.decode() == "01,01      11\n0110,0111  1110\n"
+
+
+def test_a_named_fifo_can_be_the_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:  # opening blocks until the command opens the FIFO to read
+        with open(fifo, "wb") as f:
+            f.write(b"01\n111\n")
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    p = rnnlab(["run", "all-ones", "--inputs", str(fifo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and not err, err
+    assert out.decode() == "01   00\n111  111\n"

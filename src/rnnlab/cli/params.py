@@ -7,8 +7,11 @@ refused before any work, as one line that names the option, the value and what i
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,11 +229,13 @@ class InputsFile(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         path = str(value)
-        try:
-            with open(path, "rb"):
-                pass
+        try:  # not opened here: a pipe or FIFO can be read only once, by the command
+            mode = os.stat(path).st_mode
         except OSError as e:
             self.fail(f"cannot read inputs file {path!r}: {e.strerror}", param, ctx)
+        problem = errno.EISDIR if stat.S_ISDIR(mode) else None if os.access(path, os.R_OK) else errno.EACCES
+        if problem is not None:
+            self.fail(f"cannot read inputs file {path!r}: {os.strerror(problem)}", param, ctx)
         return path
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:

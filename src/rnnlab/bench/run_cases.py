@@ -1,6 +1,7 @@
-"""`rnnlab bench --only run_inputs...`: `rnnlab run --inputs` batched by length, beside the same inputs run one at a
-time (what a loop over `rnnlab run --input` would do inside one process); and on a large file, streamed (the file
-run a chunk at a time, each chunk's lines printed when done) beside the same file run as one chunk."""
+"""`rnnlab bench --only run_inputs...`: `rnnlab run --inputs` batched by length (`extract.batch`), beside the
+same inputs run one at a time (what a loop over `rnnlab run --input` would do inside one process); and on a large
+file, streamed (the file run a chunk at a time, each chunk's lines printed when done) beside the same file run as
+one chunk."""
 
 from __future__ import annotations
 
@@ -134,7 +135,7 @@ def run_inputs_streamed_peak_rss_mb(inputs: int = 100_000, length: int = 1_000, 
 
 CASES: list[Case] = [
     Case("run_inputs_batched_vs_one_at_a_time", run_inputs_batched_vs_one_at_a_time,
-         "rnnlab run --inputs: inputs of one length in one forward pass vs one input at a time"),
+         "rnnlab run --inputs: inputs within a factor 2 of length in one padded pass vs one input at a time"),
     Case("run_inputs_streamed_first_line_s", run_inputs_streamed_first_line_s,
          "rnnlab run --inputs on a 100 MB file: seconds to the first line, streamed vs the file as one chunk"),
     Case("run_inputs_streamed_peak_rss_mb", run_inputs_streamed_peak_rss_mb,

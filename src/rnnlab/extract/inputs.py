@@ -22,7 +22,8 @@ from rnnlab.extract.model import LearnedNet
 __all__ = ["CHUNK_SYMBOLS", "MAX_LENGTH", "Chunk", "InputsSummary", "check_inputs", "encode", "read_chunks",
            "sequences"]
 
-CHUNK_SYMBOLS = 2**21  # steps held at a time (a pair x1[t] x2[t] is one step); a chunk ends at the line that fills it
+CHUNK_SYMBOLS = 2**21  # steps held at a time (a pair x1[t] x2[t] is one step); a chunk ends before the line that
+#                        would overflow it
 MAX_LENGTH = 10_000_000  # steps of one input: an input is held whole, so this bounds one line's memory
 BITS = ("0", "1")  # what an rnnlab-net/1 net reads in each sequence
 

@@ -1,13 +1,18 @@
-"""Writing files that lose nothing: every output rnnlab writes goes through `write_atomic`."""
+"""Writing files that lose nothing (every output rnnlab writes goes through `write_atomic`), and reading an input
+file twice even when it is a pipe (`rereadable`)."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import shutil
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def _umask() -> int:
@@ -67,3 +72,18 @@ def finite(obj: Any) -> Any:
 def json_text(obj: Any, indent: int | None = None) -> str:
     """obj as strict JSON (non-finite floats as null)."""
     return json.dumps(finite(obj), indent=indent, allow_nan=False)
+
+
+@contextmanager
+def rereadable(path: str | Path) -> Iterator[IO[bytes]]:
+    """`path` opened "rb" so that it can be read, rewound with seek(0) and read again: a regular file as it is,
+    anything else (a pipe such as /dev/stdin, a FIFO) copied first to a temporary file, since it reads only once.
+    """
+    with open(path, "rb") as f:
+        if stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            yield f
+            return
+        with tempfile.TemporaryFile() as copy:
+            shutil.copyfileobj(f, copy)
+            copy.seek(0)
+            yield copy

@@ -25,6 +25,10 @@ TINY = [
          partial(ec.verifier_proof_256_state_dfa_s, n_states=8, exhaustive_len=6, repeats=1), "tiny"),
     Case("run_inputs_batched_vs_one_at_a_time",
          partial(run_cases.run_inputs_batched_vs_one_at_a_time, inputs=20, max_len=4, hidden=3, repeats=1), "tiny"),
+    Case("run_inputs_streamed_first_line_s",
+         partial(run_cases.run_inputs_streamed_first_line_s, inputs=30, length=20, hidden=3), "tiny"),
+    Case("run_inputs_streamed_peak_rss_mb",
+         partial(run_cases.run_inputs_streamed_peak_rss_mb, inputs=30, length=20, hidden=3), "tiny"),
 ]
 
 
@@ -79,3 +83,10 @@ def test_cli_unknown_name_lists_the_valid_ones(capsys: pytest.CaptureFixture[str
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and "'nope'" in lines[0]
     assert all(c.name in lines[0] for c in all_cases())
+
+
+def test_streamed_case_measures_both_runs_of_the_generated_file() -> None:
+    result = TINY[-1].run()
+    assert "a 0.00063 MB file (30 inputs of 20 random bits)" in result.detail
+    assert "streamed (rnnlab run --inputs): first line" in result.detail and "the file as one chunk" in result.detail
+    assert 50 < result.value < 10_000 and result.unit == "MB"  # a Python process with torch loaded

@@ -1,7 +1,10 @@
-"""`extract.batch.outputs`: inputs of one length share a forward pass, and batching changes no output (each
-input run alone is the oracle); rnnlab-net/1 outputs read as y > 1/2."""
+"""`extract.batch`: inputs of similar length share a padded forward pass, and batching changes no output (each
+input run alone is the oracle); rnnlab-net/1 outputs read as y > 1/2; `run_inputs` runs a source a chunk at a
+time, reading no further than one line past the chunk it gives out."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -16,7 +19,8 @@ from rnnlab.extract.learn import LearnConfig, learn
 from rnnlab.extract.model import LearnedNet
 
 
-def test_one_pass_per_length_and_the_same_outputs_as_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lengths_within_a_factor_2_share_a_pass_and_outputs_equal_one_at_a_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     net = learn(TOMITA["tomita4"], LearnConfig(cell="gru", hidden=3, steps=5, eval_every=5)).net
     rng = np.random.default_rng(0)
     words = [rng.integers(0, 2, size=int(rng.integers(1, 6))) for _ in range(60)]
@@ -30,8 +34,9 @@ def test_one_pass_per_length_and_the_same_outputs_as_one_at_a_time(monkeypatch: 
 
     monkeypatch.setattr(LearnedNet, "logits", counted)
     got = batch.outputs(net, words)
-    assert len(passes) == len({len(w) for w in words})
-    assert sum(shape[0] for shape in passes) == len(words)
+    # longest first: lengths 5, 4, 3 padded to 5, then 2 and 1 padded to 2
+    lengths = [len(w) for w in words]
+    assert passes == [(sum(T >= 3 for T in lengths), 5), (sum(T <= 2 for T in lengths), 2)]
     for g, a in zip(got, alone, strict=True):
         np.testing.assert_array_equal(g, a)
 
@@ -39,7 +44,7 @@ def test_one_pass_per_length_and_the_same_outputs_as_one_at_a_time(monkeypatch: 
 def test_a_pass_is_split_when_it_would_hold_too_many_states(monkeypatch: pytest.MonkeyPatch) -> None:
     net = get_net("all-ones")
     words = [np.ones((8, 1), dtype=np.int64)] * 10
-    monkeypatch.setattr(batch, "STEP_BUDGET", 8 * 2 * 3)  # 3 inputs of 8 steps, 2 units
+    monkeypatch.setattr(batch, "STEP_BUDGET", 3 * 8 * (1 + 2))  # 3 inputs of 8 steps, 1 input and 2 units
     runs: list[int] = []
     run = Net.run
 
@@ -58,3 +63,68 @@ def test_net1_outputs_read_above_one_half() -> None:
     words = [rng.integers(0, 2, size=(int(rng.integers(1, 9)), 1)) for _ in range(30)]
     for w, y in zip(words, batch.outputs(net, words), strict=True):
         assert y[:, 0].tolist() == TOMITA["tomita7"].outputs(w[:, 0].tolist())
+
+
+def test_a_chunk_of_mixed_lengths_needs_one_pass_per_doubling_not_per_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = get_net("all-ones")
+    words = [np.ones((T, 1), dtype=np.int64) for T in range(1, 65)]  # 64 distinct lengths
+    runs: list[tuple[int, int]] = []
+    run = Net.run
+
+    def counted(self: Net, x: torch.Tensor) -> object:
+        runs.append((x.shape[0], x.shape[1]))
+        return run(self, x)
+
+    monkeypatch.setattr(Net, "run", counted)
+    assert [y[:, 0].tolist() for y in batch.outputs(net, words)] == [[1] * T for T in range(1, 65)]
+    assert runs == [(33, 64), (16, 31), (8, 15), (4, 7), (2, 3), (1, 1)]  # 32..64, 16..31, ... padded
+
+
+def test_passes_run_on_one_torch_thread_and_restore_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = get_net("all-ones")
+    seen: list[int] = []
+    run = Net.run
+
+    def counted(self: Net, x: torch.Tensor) -> object:
+        seen.append(torch.get_num_threads())
+        return run(self, x)
+
+    monkeypatch.setattr(Net, "run", counted)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        batch.outputs(net, [np.ones((3, 1), dtype=np.int64)])
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def words_text(rng: np.random.Generator, n: int) -> list[str]:
+    return ["".join(map(str, rng.integers(0, 2, size=int(rng.integers(1, 30))))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("chunk_symbols", [1, 50, 10**6])
+def test_run_inputs_gives_each_input_its_outputs_alone_in_order(chunk_symbols: int) -> None:
+    net = compile_dfa(TOMITA["tomita4"], "sigmoid")
+    texts = words_text(np.random.default_rng(2), 80)
+    lines = [f"{x}\n".encode() for x in texts]
+    got = [(x, y[:, 0].tolist()) for chunk, ys in batch.run_inputs(net, lines, "f.txt", chunk_symbols)
+           for x, y in zip(chunk.texts, ys, strict=True)]
+    assert got == [(x, TOMITA["tomita4"].outputs([int(c) for c in x])) for x in texts]
+
+
+def test_the_first_results_come_out_before_more_than_one_chunk_is_read() -> None:
+    """Memory is bounded by the chunk: the first chunk's outputs come from a source that never ends, having read
+    only that chunk and the one line that told it was full."""
+    read = 0
+
+    def endless() -> Iterator[bytes]:
+        nonlocal read
+        rng = np.random.default_rng(3)
+        while True:
+            read += 1
+            yield "".join(map(str, rng.integers(0, 2, size=int(rng.integers(1, 30))))).encode() + b"\n"
+
+    chunk, ys = next(batch.run_inputs(get_net("all-ones"), endless(), chunk_symbols=200))
+    steps = sum(len(y) for y in ys)
+    assert steps <= 200 and len(chunk.texts) == len(ys) and read == len(ys) + 1

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+
 import click
 import numpy as np
 
 from rnnlab.cli.common import emit_json
-from rnnlab.cli.params import BITS, INPUTS, NET, FloatList, InputLines
+from rnnlab.cli.params import BITS, INPUTS, NET, FloatList
+from rnnlab.cli.progress import progress_bar
 from rnnlab.exact.net import Net
 from rnnlab.exact.sheet import NETS, bits_tensor, check_adder
-from rnnlab.extract.batch import outputs
+from rnnlab.extract.batch import run_inputs
+from rnnlab.extract.inputs import CHUNK_SYMBOLS, check_inputs, encode, sequences
 from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
+from rnnlab.files import rereadable
 
 H0 = FloatList()  # finite numbers, one or one per recurrent unit
 
@@ -32,41 +39,6 @@ def load_net(net: Net | LearnedNet | str, h0: tuple[float, ...] | str | None = N
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="--h0") from None
     return net
-
-
-def sequences(net: Net | LearnedNet) -> int:
-    """How many input sequences a line carries: 2 for two-sequence nets and pair alphabets ("x1x2" symbols)."""
-    if isinstance(net, Net):
-        return net.n_inputs
-    widths = {len(s) for s in net.alphabet}
-    if widths == {1} or widths == {2}:
-        return widths.pop()
-    raise ValueError(f"net {net.name!r}: its symbols {' '.join(net.alphabet)} are neither single characters nor "
-                     "pairs, so its inputs cannot be written as x1 or x1,x2")
-
-
-def encode(net: Net | LearnedNet, x1: str, x2: str | None) -> np.ndarray:
-    """An input as the net reads it: (T, n_inputs) bits (rnnlab-net/1) or (T,) symbol indices (rnnlab-net/2).
-    A symbol outside the net's alphabet raises ValueError naming it and its position."""
-    two = sequences(net) == 2
-    if two != (x2 is not None):
-        raise ValueError(f"net {net.name!r} reads " + ("two sequences: write x1,x2" if two else
-                                                       "one sequence: write x1 alone"))
-    steps = list(zip(x1, x2, strict=True)) if x2 is not None else [(c,) for c in x1]
-    if isinstance(net, Net):
-        alphabet: tuple[str, ...] = ("0", "1")
-        bad = next(((t, c) for t, step in enumerate(steps) for c in step if c not in alphabet), None)
-        if bad is None:
-            return np.array([[int(c) for c in step] for step in steps], dtype=np.int64)
-        t, symbol = bad
-    else:
-        index = {s: a for a, s in enumerate(net.alphabet)}
-        symbols = ["".join(step) for step in steps]
-        t = next((t for t, s in enumerate(symbols) if s not in index), -1)
-        if t < 0:
-            return np.array([index[s] for s in symbols], dtype=np.int64)
-        alphabet, symbol = net.alphabet, symbols[t]
-    raise ValueError(f"symbol {symbol!r} at step {t + 1} is not in the net's alphabet {' '.join(alphabet)}")
 
 
 def _fmt(v: float) -> str:
@@ -98,14 +70,20 @@ def nets(as_json: bool) -> None:
                                           "nets on pair alphabets).")
 @click.option("--inputs", "inputs_file", type=INPUTS,
               help="Instead of --input: a file of inputs, one a line (x1, or x1,x2 for two sequences); blank lines "
-                   "and lines starting with # are skipped. Prints one line of outputs per input.")
+                   "and lines starting with # are skipped. Prints one line of outputs per input, in the file's order. "
+                   "The file is checked whole first (a bad line: exit 2, nothing printed), then run in chunks of "
+                   f"{CHUNK_SYMBOLS:,} symbols, each chunk's lines printed as soon as it is done: memory holds one "
+                   "chunk whatever the file's size (1 GB of inputs to a small trained net: under 400 MB resident). "
+                   "A progress bar (bytes of the file) shows on stderr when it is a terminal. A pipe (e.g. "
+                   "/dev/stdin) is copied to a temporary file first.")
 @click.option("--h0", type=H0, metavar="V",
               help="Initial value of the recurrent units (one number, or one per unit: 1,0; not for trained nets).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"net", "h": [[...] per step], "y": [...]} (trained nets: also "logit", v . h + c); with '
-                   '--inputs {"net", "runs": [{"input", "y": [0/1 after every prefix]}, ...]}.')
+                   '--inputs {"net", "runs": [{"input", "y": [0/1 after every prefix]}, ...]}, one object written '
+                   'run by run as the chunks are done.')
 def run_net(net_name: Net | LearnedNet, input1: list[int] | None, input2: list[int] | None,
-            inputs_file: InputLines | None, h0: tuple[float, ...] | None, as_json: bool) -> None:
+            inputs_file: str | None, h0: tuple[float, ...] | None, as_json: bool) -> None:
     """Run NET (a built-in name, a compiled NET.json or a trained one, rnnlab-net/1 or /2) and print every
     step's hidden state and output; with --inputs, the 0/1 output after every prefix of each input.
 
@@ -179,24 +157,52 @@ def _run_learned(net: LearnedNet, x1: str, x2: str | None, word: np.ndarray, as_
         click.echo(f"{t + 1:<2} {xs:<{len(head) - 3}}  {_fmt(logits[t]):<11} {y[t]}  {hs}")
 
 
-def _run_many(net: Net | LearnedNet, file: InputLines, as_json: bool) -> None:
-    """--inputs: every line's input, run in batches of equal length, one line of outputs each."""
-    words = []
-    for line, x1, x2 in file.lines:
+def _run_many(net: Net | LearnedNet, path: str, as_json: bool) -> None:
+    """--inputs: the file checked whole first (nothing is printed for a file with a bad line, and the text column's
+    width is known), then run a chunk at a time, each chunk's lines printed as soon as it has run."""
+    with rereadable(path) as f:
+        size = os.fstat(f.fileno()).st_size
         try:
-            words.append(encode(net, x1, x2))
+            with progress_bar(size, f"check {path}", in_bytes=True) as advance:
+                width = check_inputs(f, net, path, advance, CHUNK_SYMBOLS).width
         except ValueError as e:
-            raise click.BadParameter(f"{file.path!r} line {line}: {e}", param_hint="--inputs") from None
-    ys = outputs(net, words)
-    texts = [x1 if x2 is None else f"{x1},{x2}" for _, x1, x2 in file.lines]
-    values = [y.tolist() if y.ndim == 1 else [row[0] if len(row) == 1 else row for row in y.tolist()] for y in ys]
-    if as_json:
-        emit_json({"net": net.name, "runs": [{"input": x, "y": y} for x, y in zip(texts, values, strict=True)]})
-        return
-    width = max(len(x) for x in texts)
-    for x, y in zip(texts, values, strict=True):
-        click.echo(f"{x:<{width}}  " + "".join(str(v) if isinstance(v, int) else "(" + "".join(map(str, v)) + ")"
-                                               for v in y))
+            raise click.BadParameter(str(e), param_hint="--inputs") from None
+        f.seek(0)
+        # On a terminal the lines themselves show the progress (and would be written across a bar)
+        with progress_bar(size, f"run {path}", enabled=not sys.stdout.isatty(), in_bytes=True) as advance:
+            if as_json:
+                click.echo('{"net": ' + json.dumps(net.name) + ', "runs": [', nl=False)
+            done = 0
+            for chunk, ys in run_inputs(net, f, path, CHUNK_SYMBOLS):
+                texts = [_bits_text(y) for y in ys]
+                if as_json:
+                    runs = [f'{{"input": {json.dumps(x)}, "y": {_bits_json(y, t)}}}'
+                            for x, y, t in zip(chunk.texts, ys, texts, strict=True)]
+                    click.echo((", " if done else "") + ", ".join(runs), nl=False)
+                else:
+                    click.echo("\n".join(f"{x:<{width}}  {t}" for x, t in zip(chunk.texts, texts, strict=True)))
+                advance(chunk.end - done)
+                done = chunk.end
+            if as_json:
+                click.echo("]}")
+
+
+def _bits_text(y: np.ndarray) -> str:
+    """Output bits as printed: 0110 (one output unit), (01)(11) (several: one group a step)."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 1:
+        return (y + ord("0")).astype(np.uint8).tobytes().decode("ascii")
+    grid = np.empty((y.shape[0], y.shape[1] + 2), dtype=np.uint8)  # (T, "(" bits ")")
+    grid[:, 0], grid[:, -1], grid[:, 1:-1] = ord("("), ord(")"), y + ord("0")
+    return grid.tobytes().decode("ascii")
+
+
+def _bits_json(y: np.ndarray, text: str) -> str:
+    """Output bits as JSON, as json.dumps writes them: [0, 1, ...], or [[0, 1], ...] for several output units."""
+    if y.ndim == 1 or y.shape[1] == 1:
+        return "[" + ", ".join(text) + "]"
+    return json.dumps(y.tolist())
 
 
 @click.command("add")

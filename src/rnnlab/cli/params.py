@@ -7,8 +7,11 @@ refused before any work, as one line that names the option, the value and what i
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +40,6 @@ __all__ = [
     "FiniteFloat",
     "INPUTS",
     "FloatList",
-    "InputLines",
     "InputsFile",
     "IntList",
     "LoadedSpec",
@@ -286,54 +288,23 @@ class NetParam(click.ParamType):
         return "NET"
 
 
-@dataclass(frozen=True)
-class InputLines:
-    """A file of inputs as given on the command line: (line number, x1, x2 or None) per input line."""
-
-    path: str  # as given
-    lines: tuple[tuple[int, str, str | None], ...]
-
-
 class InputsFile(click.ParamType):
-    """A text file of inputs, one a line: `x1` or `x1,x2` (two sequences of equal length). Blank lines and lines
-    starting with # are skipped; spaces around a line and its comma are ignored. Which symbols are allowed
-    depends on the net, so the command checks them (naming the line)."""
+    """A text file of inputs, one a line (format: rnnlab.extract.inputs), that can be opened for reading; the
+    path as given. Its lines are read and checked against the net by the command, a chunk at a time, naming
+    the line at fault (the file may be larger than memory)."""
 
     name = "inputs"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> InputLines:
-        if isinstance(value, InputLines):
-            return value
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         path = str(value)
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+        try:  # not opened here: a pipe or FIFO can be read only once, by the command
+            mode = os.stat(path).st_mode
         except OSError as e:
             self.fail(f"cannot read inputs file {path!r}: {e.strerror}", param, ctx)
-        except UnicodeDecodeError:
-            self.fail(f"inputs file {path!r} is not UTF-8 text", param, ctx)
-        lines: list[tuple[int, str, str | None]] = []
-        for n, raw in enumerate(text.splitlines(), start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            parts = [p.strip() for p in line.split(",")]
-            where = f"{path!r} line {n}"
-            if len(parts) > 2:
-                self.fail(f"{where}: {len(parts)} sequences; write one input x1 or two, x1,x2", param, ctx)
-            if not all(parts):
-                self.fail(f"{where}: an empty sequence in {line[:40]!r}; write x1 or x1,x2", param, ctx)
-            if len(parts) == 2 and len(parts[0]) != len(parts[1]):
-                self.fail(f"{where}: x1 has {len(parts[0])} symbols but x2 has {len(parts[1])}; they must be equal",
-                          param, ctx)
-            if len(parts[0]) > MAX_LENGTH:
-                self.fail(f"{where}: {len(parts[0])} symbols; at most {MAX_LENGTH}", param, ctx)
-            if len(lines) == MAX_COUNT:
-                self.fail(f"inputs file {path!r} has more than {MAX_COUNT} inputs", param, ctx)
-            lines.append((n, parts[0], parts[1] if len(parts) == 2 else None))
-        if not lines:
-            self.fail(f"inputs file {path!r} holds no input (blank lines and # comments are skipped)", param, ctx)
-        return InputLines(path, tuple(lines))
+        problem = errno.EISDIR if stat.S_ISDIR(mode) else None if os.access(path, os.R_OK) else errno.EACCES
+        if problem is not None:
+            self.fail(f"cannot read inputs file {path!r}: {os.strerror(problem)}", param, ctx)
+        return path
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return "FILE"

@@ -144,7 +144,7 @@ def _headline(net_name: str, r: ExtractResult, against: str | None, cert_path: s
     if r.reason and r.status != "wrong":  # a wrong input is its own reason
         lines.append(f"  why not certified: {r.reason}")
     spent = ", ".join(f"{PHASE_LABELS[p]} {s:.1f}" for p, s in {"startup": startup, **r.phases}.items())
-    cut = f"; the limit cut the {PHASES[r.out_of_time]} short" if r.out_of_time else ""
+    cut = f"; the limit cut short the {', '.join(PHASES[p] for p in r.out_of_time)}" if r.out_of_time else ""
     lines.append(f"  time: {startup + r.seconds:.1f} s of the {limit:g} s limit ({spent} s){cut}")
     return lines
 
@@ -194,7 +194,7 @@ def extract_cmd(net_name: str, against: str | None, out: str | None, cert_out: s
     The next line says how the DFA came out (with --against, an input where the net and its DFA differ is
     shown there: it does not decide SPEC). The time limit covers everything: L*'s queries, the proof, the final
     check against SPEC; the run ends within a fraction of a second of it, and the last line says how the time
-    was spent and which phase the limit cut short.
+    was spent and which phases the limit cut short.
 
     \b
     Examples:

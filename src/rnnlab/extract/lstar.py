@@ -88,7 +88,7 @@ class ExtractResult:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the target comparison's details
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase (PHASES), summing to seconds
     time_limit: float = float("inf")  # the limit it ran under
-    out_of_time: str | None = None  # the phase (a key of PHASES) that the time limit cut short, if any
+    out_of_time: tuple[str, ...] = ()  # the phases (keys of PHASES) that the time limit cut short, in order
 
     @property
     def ok(self) -> bool:
@@ -120,7 +120,7 @@ class _Budget:
         self.end = self.t0 + limit
         self.slice = min(SLICE, 0.01 * limit)
         self.spent = dict.fromkeys(PHASES, 0.0)
-        self.cut: str | None = None  # the first phase that the limit cut short
+        self.cut: list[str] = []  # the phases that the limit cut short
         self.final_symbols = 0  # what the final check will run (symbols: inputs x length); 0 without a target
         self.symbols, self.run_seconds = 0, 0.0  # net runs so far, for the rate the final check is estimated at
 
@@ -139,10 +139,11 @@ class _Budget:
         return self.end - min(max(need, lo * self.limit), hi * self.limit)
 
     def expired(self, deadline: float, phase: str) -> bool:
-        """Whether deadline has passed; if so, phase is recorded as cut short (the first such phase stays)."""
+        """Whether deadline has passed; if so, phase is recorded as cut short."""
         if self.clock() < deadline:
             return False
-        self.cut = self.cut or phase
+        if phase not in self.cut:
+            self.cut.append(phase)
         return True
 
     @contextmanager
@@ -284,10 +285,12 @@ def _first_disagreement(m: Machine, dfa: Automaton, words: np.ndarray) -> list[i
 
 
 def _slices(words: np.ndarray, budget: _Budget, deadline: float, phase: str) -> Iterator[np.ndarray]:
-    """words (B, T) in consecutive row slices, each sized from the time the last one took so that it lasts
-    about budget.slice seconds; stops when the rows or the time (deadline) run out."""
+    """words (B, T) in consecutive row slices, each sized so that it lasts about budget.slice seconds (the first
+    from the rate of the net runs so far, the rest from the time the last one took); stops when the rows or the
+    time (deadline) run out."""
     B, T = words.shape
-    rows, lo = 16, 0
+    rate = budget.run_seconds / budget.symbols if budget.symbols else 0.0  # seconds per symbol
+    rows, lo = max(1, int(budget.slice / (rate * max(1, T)))) if rate > 0 else 16, 0
     while lo < B:
         if budget.expired(deadline, phase):
             return
@@ -455,7 +458,6 @@ def _extract(net: Net | LearnedNet, config: ExtractConfig, target: Automaton | N
         acc, _ = m.run(words)
     budget.ran(words.size, budget.spent["setup"])
     samples = [(tuple(m.alphabet[a] for a in w), [bool(b) for b in row]) for w, row in zip(words, acc, strict=True)]
-    t = clock()
     try:
         hyp = run_Lstar(list(m.alphabet), sul, oracle, "dfa", samples=samples, print_level=0,
                         cache_and_non_det_check=True)
@@ -463,9 +465,8 @@ def _extract(net: Net | LearnedNet, config: ExtractConfig, target: Automaton | N
     except _OutOfTime:  # the last hypothesis asked about stands, with its counterexample if it had one
         assert oracle.last is not None
         dfa = oracle.last
-        budget.cut = budget.cut or "queries"
-    inside = sum(budget.spent[p] for p in ("testing", "proof", "hunt"))
-    budget.spent["queries"] = clock() - t - inside
+        if "queries" not in budget.cut:
+            budget.cut.append("queries")
     cert = oracle.certificate if oracle.certificate is not None and oracle.certificate.dfa == dfa else None
     wrong = oracle.wrong if cert is None and oracle.last == dfa else None
     agrees = oracle.agrees_up_to if oracle.last == dfa else 0
@@ -476,12 +477,15 @@ def _extract(net: Net | LearnedNet, config: ExtractConfig, target: Automaton | N
         with budget.phase("final"):
             implements, net_wrong, extra = _against(m, dfa, cert is not None, target, oracle, budget)
     status = decide(cert is not None, wrong is not None, target is not None, implements)
-    return ExtractResult(status, dfa, cert, wrong, agrees, clock() - budget.t0, oracle.rounds,
+    seconds = clock() - budget.t0
+    # L*'s own share: its membership queries and table, and the little bookkeeping outside every other phase
+    budget.spent["queries"] = seconds - sum(v for p, v in budget.spent.items() if p != "queries")
+    return ExtractResult(status, dfa, cert, wrong, agrees, seconds, oracle.rounds,
                          _reason(status, cert is not None, wrong, budget.cut, oracle.reason, extra), sul.asked,
-                         implements, net_wrong, extra, dict(budget.spent), config.time_limit, budget.cut)
+                         implements, net_wrong, extra, dict(budget.spent), config.time_limit, tuple(budget.cut))
 
 
-def _reason(status: str, certified: bool, wrong: list[int] | None, cut: str | None, failure: str,
+def _reason(status: str, certified: bool, wrong: list[int] | None, cut: list[str], failure: str,
             extra: dict[str, Any]) -> str:
     """One line: why the outcome is not certified."""
     if status == "certified":
@@ -490,11 +494,10 @@ def _reason(status: str, certified: bool, wrong: list[int] | None, cut: str | No
         return "the net's output is wrong on an input (checked by running it)" + (
             "; the net is proved equal to its DFA, which differs from the target" if certified else "")
     why = []
-    if cut is not None:
-        where = PHASES[cut]
-        if cut == "final":
-            where += f" ({extra['final_inputs_run']:,} of {extra['final_inputs']:,} inputs run)"
-        why.append(f"the time limit was reached during the {where}")
+    if cut:
+        where = [PHASES[p] + (f" ({extra['final_inputs_run']:,} of {extra['final_inputs']:,} inputs run)"
+                              if p == "final" else "") for p in cut]
+        why.append(f"the time limit was reached during the {' and then the '.join(where)}")
     if wrong is not None:
         why.append("the net and the DFA differ on an input found too late for L* to use")
     elif failure and not certified and failure != OUT_OF_TIME:

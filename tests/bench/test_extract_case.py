@@ -14,4 +14,4 @@ def test_tomita_rows_report_outcome_and_baseline(tmp_path, monkeypatch: pytest.M
     rows = tomita_rows((("tomita1", "tanh"),), time_limit=30.0)
     assert len(rows) == 1 and rows[0]["status"] in STATUSES and rows[0]["status"] != "counterexample"  # a target
     assert not rows[0]["ours_contradicted"]  # a certified DFA is never contradicted
-    assert (tmp_path / "extract-nets" / "tomita1-tanh-h8-s0.json").exists()
+    assert list((tmp_path / "extract-nets").glob("*/tomita1-tanh-h8-s0.json"))  # one folder per training code

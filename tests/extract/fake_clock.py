@@ -1,6 +1,7 @@
 """A fake monotonic clock for `extract`'s time limit: it advances only when the net or the proof works. Every
-batched net run costs time per symbol, every single step of a membership query and every image of a box a fixed
-amount, so an extraction takes the same (fake) time on any machine and its limit can be checked exactly."""
+step of a batched net run costs a fixed amount and more per input, every single step of a membership query and
+every image of a box a fixed amount, so an extraction takes the same (fake) time on any machine and its limit can
+be checked exactly."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from rnnlab.exact.automaton import Automaton
 from rnnlab.extract.machine import Machine
 
-RUN, RUN_FIXED = 2e-6, 1e-4  # fake seconds per symbol of a batched run, and per run
+RUN, RUN_STEP = 2e-6, 1e-5  # fake seconds per input of a step of a batched run, and per such step
 STEP, IMAGE = 2e-4, 5e-4  # per single step (membership queries), per box image (proof search)
 
 
@@ -23,7 +24,7 @@ class FakeClock:
     def __init__(self) -> None:
         self.t = 1000.0
         self.units: list[tuple[float, float, str]] = []
-        self.run = RUN  # fake seconds per symbol of a batched run, from now on
+        self.run = RUN  # fake seconds per input of a batched step, from now on
 
     def __call__(self) -> float:
         return self.t
@@ -34,21 +35,23 @@ class FakeClock:
 
 
 def timed_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
-    """The clock, with Machine's runs, steps and images made to spend its time (a pytest fixture's body)."""
+    """The clock, with Machine's steps (batched or single) and images made to spend its time (a pytest
+    fixture's body)."""
     fake = FakeClock()
     run, step, box_step, affine_step = Machine.run, Machine.step, Machine.box_step, Machine.affine_step
-    inside = [False]  # a batched run's own steps are paid for by the run
+    inside = [False]  # in a batched run
 
-    def timed_run(self: Machine, words: np.ndarray, keep_states: bool = False) -> Any:
-        fake.spend(RUN_FIXED + fake.run * np.asarray(words).size, "run")
+    def timed_run(self: Machine, words: np.ndarray, keep_states: bool = False, stop: Any = None) -> Any:
         inside[0] = True
         try:
-            return run(self, words, keep_states)
+            return run(self, words, keep_states, stop)
         finally:
             inside[0] = False
 
     def timed_step(self: Machine, S: Any, a: Any) -> Any:
-        if not inside[0]:
+        if inside[0]:
+            fake.spend(RUN_STEP + fake.run * S.shape[0], "run")  # S: (B, D)
+        else:
             fake.spend(STEP, "step")
         return step(self, S, a)
 

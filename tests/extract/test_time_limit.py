@@ -1,6 +1,6 @@
 """`extract`'s time limit, on a fake clock that advances only when the net or the proof works (`fake_clock`): the
 run is the same on any machine, and the limit can be checked exactly: nothing starts after it, and the end overruns
-it by at most one unit of work (one slice of a batched run, one step, one box's images)."""
+it by at most one unit of work (one step of a batched run, one single step, one box's images)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fake_clock import IMAGE, RUN, RUN_FIXED, STEP, FakeClock, loses_count_at
+from fake_clock import IMAGE, RUN, RUN_STEP, STEP, FakeClock, loses_count_at
 
 from rnnlab.exact.compiler import compile_dfa
 from rnnlab.extract import certify
 from rnnlab.extract.languages import TOMITA
-from rnnlab.extract.lstar import PHASES, SLICE, ExtractConfig, ExtractResult, extract
+from rnnlab.extract.lstar import EXHAUSTIVE_WORDS, PHASES, ExtractConfig, ExtractResult, extract
 from rnnlab.extract.machine import Machine
 
 
@@ -24,10 +24,11 @@ def _bounded(r: ExtractResult, clock: FakeClock, t0: float, limit: float) -> Non
     assert set(r.phases) == set(PHASES) and sum(r.phases.values()) == pytest.approx(r.seconds)
     end = t0 + limit
     assert not [u for u in clock.units if u[0] >= end], "work started after the limit"
-    # so the overrun is the last unit's: at most one slice of a batched run (SLICE, a hundredth of the limit at
-    # most, and the run's fixed cost), one step, or one image
-    one_unit = max(min(SLICE, 0.01 * limit) + RUN_FIXED, STEP, IMAGE)
-    assert clock.t - end <= one_unit * 1.01
+    # so the overrun is the last unit's: one step of a batched run (of at most EXHAUSTIVE_WORDS inputs, the
+    # largest batch), one single step, or one image
+    one_unit = max(RUN_STEP + clock.run * EXHAUSTIVE_WORDS, STEP, IMAGE)
+    assert max(cost for _, cost, _ in clock.units) <= one_unit
+    assert clock.t - end <= one_unit
 
 
 # The limits put the end in different phases: L*'s queries, the tests, the proof, the hunt, the final check.

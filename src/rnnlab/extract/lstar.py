@@ -10,22 +10,25 @@
 3. With a target language, the DFA is compared with it exactly, and the net itself is run on the inputs that
    could show it wrong (the final check).
 
-The outcome (`status`) answers the question asked; the truth table:
+The outcome (`status`) answers the question asked: without a target "which DFA is the net?", with one "does the
+net implement it?". The truth table (`decide`):
 
-    target  proof of the DFA  input where the net is wrong    status           exit (ok)
-    none    found             -                               certified        0
-    none    not found         the net and the DFA differ      counterexample   1
-    none    not found         none                            unknown          1
-    given   found, DFA = it   (none can exist)                certified        0
-    given   any               found, checked by running it    wrong            1
-    given   not found         none                            unknown          1
+    target  proof of the DFA  an input in hand                               status          exit (ok)
+    none    found             -                                              certified       0
+    none    not found         where the net and the DFA differ               counterexample  1
+    none    not found         none                                           unknown         1
+    given   found, DFA = it   - (none can exist)                             certified       0
+    given   found, DFA != it  their shortest difference: the net is wrong    wrong           1
+    given   not found         where the net is wrong (checked by running it) wrong           1
+    given   not found         none where the net is wrong                    unknown         1
 
-(A DFA proved equal to the net but not to the target gives a wrong input at once: their shortest difference.)
+With a target, an input where the net and its DFA differ is kept (`wrong_input`) but decides nothing.
 
-The time limit is the caller's: every phase takes an absolute deadline on one monotonic clock, checks it
-between batches, and batches are sliced to a fraction of a second, so the whole ends within a slice of the
-limit. L* and the proof stop early enough to leave the final check the time it was estimated to need; a phase
-cut short says so (`out_of_time`, `reason`). The seconds spent per phase are in `phases`.
+The time limit is the caller's: every phase takes an absolute deadline on one monotonic clock and checks it
+between queries, between boxes of the proof, and between the steps of every batched run, so the whole ends
+within one such unit of the limit. L* and the proof stop early enough to leave the final check the time it is
+estimated to need (at the rate of the net runs so far); a phase cut short says so (`out_of_time`, `reason`). The
+seconds spent per phase are in `phases`.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ PHASES = {"setup": "first batched run", "queries": "L* membership queries", "tes
           "proof": "proof search", "hunt": "counterexample hunt", "final": "final check against the target"}
 LONG_WORDS, LONG_LEN = 2000, 1000  # random inputs tried against the target when nothing else decided
 EXHAUSTIVE_WORDS = 4096  # all inputs up to length N with A^N <= this are tested at every equivalence query
-SLICE = 0.25  # seconds: the most one batch of net runs should take (and a hundredth of the limit at most)
+CHUNK = 2**20  # symbols (inputs x length) per batched run: the runs check the time between steps
 RESERVE = (0.02, 0.25)  # the final check's share of the limit kept from L*: at least, at most
 
 __all__ = ["ExtractConfig", "ExtractResult", "PHASES", "STATUSES", "decide", "dfa_outputs", "extract"]
@@ -118,7 +121,6 @@ class _Budget:
         self.clock, self.limit = clock, limit
         self.t0 = clock()
         self.end = self.t0 + limit
-        self.slice = min(SLICE, 0.01 * limit)
         self.spent = dict.fromkeys(PHASES, 0.0)
         self.cut: list[str] = []  # the phases that the limit cut short
         self.final_symbols = 0  # what the final check will run (symbols: inputs x length); 0 without a target
@@ -137,6 +139,10 @@ class _Budget:
         need = 2 * self.final_symbols * self.run_seconds / max(1, self.symbols)
         lo, hi = RESERVE
         return self.end - min(max(need, lo * self.limit), hi * self.limit)
+
+    def stop(self, deadline: float, phase: str) -> Callable[[], bool]:
+        """`expired` as a question a net run asks between steps."""
+        return lambda: self.expired(deadline, phase)
 
     def expired(self, deadline: float, phase: str) -> bool:
         """Whether deadline has passed; if so, phase is recorded as cut short."""
@@ -270,42 +276,32 @@ def _to_automaton(hyp: Any, alphabet: tuple[str, ...]) -> Automaton:
     })
 
 
-def _first_disagreement(m: Machine, dfa: Automaton, words: np.ndarray) -> list[int] | None:
-    """The shortest prefix (over all words) where net and dfa differ, or None."""
-    if len(words) == 0:
-        return None
-    net_acc, _ = m.run(words)
-    want, _ = dfa_outputs(dfa, words)
-    bad = net_acc != want
+def _first_disagreement(m: Machine, dfa: Automaton, words: np.ndarray, stop: Callable[[], bool] | None = None
+                        ) -> tuple[list[int] | None, int]:
+    """The shortest prefix (over all words) where net and dfa differ, or None; and the steps run: with stop
+    (`Machine.run`), only the prefixes run before it said so are compared."""
+    net_acc, _ = m.run(words, stop=stop)
+    T = net_acc.shape[1]
+    bad = net_acc != dfa_outputs(dfa, words[:, :T])[0]
     if not bad.any():
-        return None
+        return None, T
     rows, cols = np.nonzero(bad)
     k = int(np.argmin(cols))
-    return words[rows[k], :cols[k] + 1].tolist()
+    return words[rows[k], :cols[k] + 1].tolist(), T
 
 
-def _slices(words: np.ndarray, budget: _Budget, deadline: float, phase: str) -> Iterator[np.ndarray]:
-    """words (B, T) in consecutive row slices, each sized so that it lasts about budget.slice seconds (the first
-    from the rate of the net runs so far, the rest from the time the last one took); stops when the rows or the
-    time (deadline) run out."""
+def _chunks(words: np.ndarray) -> Iterator[np.ndarray]:
+    """words (B, T) in row chunks of at most CHUNK symbols (memory; large enough that a batched step's fixed
+    cost is shared by many rows)."""
     B, T = words.shape
-    rate = budget.run_seconds / budget.symbols if budget.symbols else 0.0  # seconds per symbol
-    rows, lo = max(1, int(budget.slice / (rate * max(1, T)))) if rate > 0 else 16, 0
-    while lo < B:
-        if budget.expired(deadline, phase):
-            return
-        t = budget.clock()
+    rows = max(1, CHUNK // max(1, T))
+    for lo in range(0, B, rows):
         yield words[lo:lo + rows]
-        took = budget.clock() - t
-        budget.ran(words[lo:lo + rows].size, took)
-        lo += rows
-        # grow at most 4x a slice: the cost per row falls as a batch grows, so a linear estimate is low
-        rows = max(1, min(4 * rows, int(rows * budget.slice / took) if took > 0 else 4 * rows))
 
 
 class _Scan:
-    """Groups of inputs run against a DFA in time slices (`_slices`): the shortest disagreeing prefix found,
-    and how many inputs were run of how many."""
+    """Groups of inputs run against a DFA in chunks, each run stopped between two steps at the deadline: the
+    shortest disagreeing prefix found, and how many inputs were run to their end, of how many."""
 
     def __init__(self) -> None:
         self.found: list[int] | None = None
@@ -318,11 +314,17 @@ class _Scan:
 
     def __call__(self, m: Machine, dfa: Automaton, groups: list[np.ndarray], budget: _Budget, deadline: float,
                  phase: str) -> list[int] | None:
+        stop = budget.stop(deadline, phase)
         for words in groups:
             self.total += len(words)
-            for part in _slices(words, budget, deadline, phase):
-                self.run += len(part)
-                w = _first_disagreement(m, dfa, part)
+            for part in _chunks(words):
+                if stop():
+                    break
+                t = budget.clock()
+                w, steps = _first_disagreement(m, dfa, part, stop)
+                budget.ran(len(part) * steps, budget.clock() - t)
+                if steps == part.shape[1]:
+                    self.run += len(part)
                 if w is not None and (self.found is None or len(w) < len(self.found)):
                     self.found = w
         return self.found
@@ -390,11 +392,12 @@ class _ProvingOracle(Oracle):
         when the time ran out before any were run."""
         groups = self.exhaustive + self._random(200, 3 * self.N)
         pts: dict[int, list[np.ndarray]] = {}
+        stop = self.budget.stop(deadline, "proof")
         for g in groups:
-            for part in _slices(g, self.budget, deadline, "proof"):
-                _, S = self.m.run(part, keep_states=True)
-                _, q = dfa_outputs(dfa, part)
+            for part in _chunks(g):
+                _, S = self.m.run(part, keep_states=True, stop=stop)
                 assert S is not None
+                _, q = dfa_outputs(dfa, part[:, :S.shape[1]])
                 for s in np.unique(q):
                     pts.setdefault(int(s), []).append(S[q == s])
         if self.budget.expired(deadline, "proof"):
@@ -509,7 +512,7 @@ def _against(m: Machine, dfa: Automaton, certified: bool, target: Automaton, ora
              budget: _Budget) -> tuple[bool | None, list[int] | None, dict[str, Any]]:
     """Does the net implement target? The extracted DFA is compared exactly (product construction); any input
     offered as proof that the net is wrong is checked by running the net. The final check runs the net on
-    every input up to length N, random ones, and long ones, in time slices until the limit's end."""
+    every input up to length N, random ones, and long ones, until the limit's end."""
     target = minimal(target)
     diff = shortest_difference(dfa, target)
     extra: dict[str, Any] = {"dfa_equals_target": diff is None}

@@ -252,6 +252,13 @@ class _NetSUL(SUL):
             out.append(node.acc)
         return out
 
+    def forget(self) -> None:
+        """Drop the cache (L* is done with it): freeing a million prefix states takes about a second, which
+        belongs inside the time limit, not after the result."""
+        self.root = self.here = _Node(self.m.initial(1), False)
+        self.nodes = 1
+        self.may_stop = lambda: True
+
     def pre(self) -> None:
         self.here = self.root
 
@@ -470,6 +477,8 @@ def _extract(net: Net | LearnedNet, config: ExtractConfig, target: Automaton | N
         dfa = oracle.last
         if "queries" not in budget.cut:
             budget.cut.append("queries")
+    sul.forget()
+    oracle.sul = None  # AALpy's cache of every query, around sul
     cert = oracle.certificate if oracle.certificate is not None and oracle.certificate.dfa == dfa else None
     wrong = oracle.wrong if cert is None and oracle.last == dfa else None
     agrees = oracle.agrees_up_to if oracle.last == dfa else 0

@@ -100,3 +100,27 @@ def test_the_final_check_keeps_its_time_and_says_when_it_is_cut(clock: FakeClock
     assert r.status == "unknown" and r.out_of_time == ("final",)
     assert 0 < r.extra["final_inputs_run"] < r.extra["final_inputs"]
     assert f"of {r.extra['final_inputs']:,} inputs run" in r.reason
+
+
+def test_the_command_counts_the_start_up_of_its_process(tmp_path: Any, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rnnlab extract --time-limit 8` in a process that started 6 s ago leaves the extraction 2 s. The net's
+    proof is made to fail, so its counterexample hunt would run half of whatever limit it gets (4 s of 8)."""
+    import json
+    import time
+
+    import rnnlab.extract.lstar as lstar
+    from rnnlab.cli.main import _process_start, main
+
+    started = _process_start()
+    assert started is None or started <= time.monotonic()
+    monkeypatch.setattr(lstar, "search", lambda m, dfa, *a, **k: certify.Failure(dfa.start, "made to fail"))
+    path = tmp_path / "net.json"
+    compile_dfa(loses_count_at(30), "sigmoid").save(path)
+    assert main(["extract", str(path), "--time-limit", "8", "--json"], started=time.monotonic() - 6.0) == 1
+    js = json.loads(capsys.readouterr().out)
+    assert js["startup_seconds"] >= 6.0 and js["time_limit"] == 8.0
+    assert js["seconds"] < 3.5  # about 1 s: half of the 2 s left (generous: a loaded machine)
+    assert main(["extract", str(path), "--time-limit", "8", "--json"]) == 1  # in-process, no start: 8 s left
+    js = json.loads(capsys.readouterr().out)
+    assert js["startup_seconds"] == 0.0 and js["seconds"] > 3.5

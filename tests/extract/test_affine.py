@@ -125,7 +125,7 @@ def test_a_gru_with_a_broken_blend_is_not_certified_with_a_wrong_dfa() -> None:
     got, _ = m.run(words)
     want, _ = dfa_outputs(TOMITA["tomita1"], words)
     r = extract(broken, ExtractConfig(time_limit=10, random_words=200), TOMITA["tomita1"])
-    if r.status == "certified":
+    if r.certificate is not None:  # the net proved equal to its DFA, whatever the target
         dgot, _ = dfa_outputs(r.dfa, words)
         assert (dgot == got).all()
     if not (got == want).all():  # the net is really broken: it must not be said to implement tomita1

@@ -10,7 +10,7 @@ unfinished run still covers every cell. Every net is also run on 10,000 uniform 
 reach the dead state within a few symbols and test little more), every prefix checked: its errors against the
 language, and whether rnnlab's certified DFA or AALpy's DFA is contradicted there (AALpy gets the same time limit;
 no DFA in time counts as contradicted). Trained nets are looked up by name: after a change to the training code,
-start a new DIR. The summary prints per cell: decided (implements, or a checked wrong input), certified among the
+start a new DIR. The summary prints per cell: decided (implements, or a checked wrong input), DFA certified among the
 nets with no error on either kind of input, and the times.
 """
 
@@ -74,10 +74,11 @@ def _one(net: Any, lang: str, seed: int, time_limit: float) -> dict[str, Any]:
     spec = TOMITA[lang]
     uniform, runs = errors(spec)
     r = extract(net, ExtractConfig(time_limit=time_limit, seed=seed), spec)
-    ours_bad = sum(errors(r.dfa)) if r.status == "certified" else None
+    ours_bad = sum(errors(r.dfa)) if r.certificate is not None else None
     base, base_s = _aalpy_baseline(net, seed, time_limit)
     base_uniform, base_runs = errors(base) if base is not None else (0, 0)
-    return {"status": r.status, "implements": r.implements, "decided": r.implements is not None,
+    return {"status": r.status, "dfa_certified": r.certificate is not None, "implements": r.implements,
+            "decided": r.implements is not None,
             "net_wrong_input": r.net_wrong_input, "seconds": r.seconds, "reason": r.reason, "rounds": r.rounds,
             "states": len(r.dfa.states), "regions": len(r.certificate.regions) if r.certificate else None,
             "net_errors": uniform, "net_errors_runs": runs, "certified_contradicted": ours_bad,
@@ -117,6 +118,14 @@ def run_table(folder: Path, seeds: int = 5, hidden: int = 8, time_limit: float =
             f"{row['aalpy_contradicted']} {row['aalpy_seconds']:.1f} s")
 
 
+LETTERS = {"certified": "C", "wrong": "W", "counterexample": "X", "unknown": "U"}  # per-net table
+
+
+def _dfa_certified(row: dict[str, Any]) -> bool:
+    """Whether the net was proved equal to its extracted DFA (rows written before "wrong" existed: certified)."""
+    return bool(row.get("dfa_certified", row["status"] == "certified"))
+
+
 def _pct(k: int, n: int) -> str:
     return f"{k}/{n} ({100 * k / n:.0f}%)" if n else "-"
 
@@ -134,7 +143,7 @@ def summarize(folder: Path) -> tuple[str, dict[str, Any]]:
         clean = [r for r in rs if r["net_errors"] == 0 and r["net_errors_runs"] == 0]
         clean_uniform = sum(r["net_errors"] == 0 for r in rs)
         dec = [float(r["seconds"]) for r in rs if r["decided"]]
-        cert = sum(r["status"] == "certified" for r in clean)
+        cert = sum(_dfa_certified(r) for r in clean)
         aalpy = sum(bool(r["aalpy_contradicted"]) for r in rs)
         aalpy_uniform = sum(bool(r["aalpy_contradicted_uniform"]) for r in rs)
         lines.append(f"| {cell} | {len(rs)} | {_pct(len(dec), len(rs))} | {len(clean)} ({clean_uniform}) | "
@@ -150,13 +159,14 @@ def summarize(folder: Path) -> tuple[str, dict[str, Any]]:
         cells = []
         for lang in LANGS:
             rs = [r for r in rows if r["cell"] == cell and r["lang"] == lang]
-            cells.append(" ".join({"certified": "C", "counterexample": "X", "unknown": "U"}[r["status"]]
+            cells.append(" ".join(LETTERS[r["status"]]
                                   + ("" if r["net_errors"] == 0 and r["net_errors_runs"] == 0 else "*")
                                   for r in rs) or "-")
         per.append(f"| {cell} | " + " | ".join(cells) + " |")
     text = "\n".join(lines + per) + (f"\n\ncertified DFAs contradicted by {TEST_WORDS} uniform and {TEST_WORDS} "
-                                     f"run inputs of length {TEST_LEN}: {wrong} (C certified, X counterexample, "
-                                     "U unknown; * the net errs on the random inputs)")
+                                     f"run inputs of length {TEST_LEN}: {wrong} (C certified, W wrong: an input "
+                                     "where the net is wrong, X counterexample, U unknown; * the net errs on the "
+                                     "random inputs)")
     return text, totals
 
 

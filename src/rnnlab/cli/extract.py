@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from rnnlab.exact.net import Net
 from rnnlab.extract.certify import check
 from rnnlab.extract.languages import BUILTIN, load_language
 from rnnlab.extract.learn import CELL_CHOICES, LearnConfig, learn
-from rnnlab.extract.lstar import ExtractConfig, extract
+from rnnlab.extract.lstar import PHASES, ExtractConfig, ExtractResult, extract
 from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
 from rnnlab.files import write_atomic
@@ -100,13 +101,62 @@ def _spec(text: str) -> Automaton:
     return BUILTIN[text] if text in BUILTIN else Automaton.load(text)
 
 
+def _since_start() -> float:
+    """Seconds since this process started, when the command is the process (`main.run`); else 0 (the limit then
+    counts from the command's start)."""
+    obj = click.get_current_context().find_root().obj
+    started = obj.get("started") if isinstance(obj, dict) else None
+    return max(0.0, time.monotonic() - started) if started is not None else 0.0
+
+
+def _headline(net_name: str, r: ExtractResult, against: str | None, cert_path: str | None, limit: float,
+              startup: float) -> list[str]:
+    """The outcome's lines: the status and its answer, how the DFA came out, why not certified, the time."""
+    a, n = r.dfa.alphabet, len(r.dfa.states)
+    if against is not None:
+        how = "checked by running the net" if r.extra.get("wrong_input_from") != "difference" else \
+            f"where the DFA differs from {against}, checked by running the net"
+        answer = {"certified": f"implements {against} for inputs of every length (its {n}-state DFA is proved "
+                               f"equal to the net, and equals {against})",
+                  "wrong": f"does not implement {against}: wrong on input {_word(a, r.net_wrong_input)!r} ({how})",
+                  "unknown": f"does it implement {against}? undecided: no proof, and no input where it is wrong"}
+    else:
+        answer = {"certified": f"a {n}-state DFA, proved equal to the net for inputs of every length",
+                  "counterexample": f"the net and its last {n}-state DFA differ on input "
+                                    f"{_word(a, r.wrong_input)!r} (found too late for L* to use)",
+                  "unknown": f"a {n}-state DFA, not proved: every input up to length {r.agrees_up_to} agrees"}
+    lines = [f"{net_name}: {r.status}: {answer[r.status]}"]
+    dfa = (f"  the DFA: {n} states after {r.rounds} equivalence queries and {r.queries} membership queries beyond "
+           "one batched run; ")
+    if r.certificate is not None:
+        dfa += (f"proved equal to the net by {len(r.certificate.regions)} regions (closed under "
+                f"{r.certificate.steps} step(s)); certificate: {cert_path}")
+    elif r.wrong_input is not None:
+        dfa += f"the net differs from it on input {_word(a, r.wrong_input)!r}"
+    else:
+        dfa += f"no proof; every input up to length {r.agrees_up_to} agrees with it"
+    lines.append(dfa)
+    if r.reason and r.status != "wrong":  # a wrong input is its own reason
+        lines.append(f"  why not certified: {r.reason}")
+    spent = ", ".join(f"{PHASE_LABELS[p]} {s:.1f}" for p, s in {"startup": startup, **r.phases}.items())
+    cut = f"; the limit cut short the {', '.join(PHASES[p] for p in r.out_of_time)}" if r.out_of_time else ""
+    lines.append(f"  time: {startup + r.seconds:.1f} s of the {limit:g} s limit ({spent} s){cut}")
+    return lines
+
+
+PHASE_LABELS = {"startup": "start-up and loading", "setup": "setup", "queries": "L* queries",
+                "testing": "equivalence tests", "proof": "proof search", "hunt": "counterexample hunt",
+                "final": "final check"}
+
+
 @click.command("extract")
 @click.argument("net_name", metavar="NET")
 @click.option("--against", metavar="SPEC", help="A spec file or built-in language: does the net implement it?")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the extracted DFA here (S9 spec format).")
 @click.option("--certificate", "cert_out", type=click.Path(dir_okay=False),
               help="Where to write the certificate when certified [default: NET with .cert.json].")
-@click.option("--time-limit", type=FiniteFloat(0.1, 86400.0), default=60.0, show_default=True, help="Seconds.")
+@click.option("--time-limit", type=FiniteFloat(0.1, 86400.0), default=60.0, show_default=True,
+              help="Seconds for all of it: L*, the proof and the final check.")
 @click.option("--check", "cert_in", type=click.Path(dir_okay=False), help="Only re-verify this certificate.")
 @click.option("--seed", type=count(0, MAX_SEED), default=0, show_default=True, help="Seed of the random test inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -114,8 +164,32 @@ def extract_cmd(net_name: str, against: str | None, out: str | None, cert_out: s
                 cert_in: str | None, seed: int, as_json: bool) -> int:
     """Extract a DFA from NET by L* and try to prove the net equals it for inputs of every length.
 
-    Outcome: certified (exit 0), counterexample or unknown (exit 1). With --against, exit 0 only when the
-    net is certified to implement SPEC; otherwise the shortest input found on which the net is wrong.
+    The first line is the outcome, NET: STATUS: the answer. Without --against the question is "which DFA is
+    the net?"; with it, "does the net implement SPEC?", and an input where the net is wrong (checked by running
+    it) answers no, whatever the proof of the extracted DFA did. Every combination:
+
+    \b
+      without --against
+        proof found                                      exit 0
+          NET: certified: a K-state DFA, proved equal to the net for inputs of every length
+        no proof, the net and the DFA differ on w        exit 1
+          NET: counterexample: the net and its last K-state DFA differ on input w
+        no proof, no input where they differ             exit 1
+          NET: unknown: a K-state DFA, not proved: every input up to length N agrees
+      with --against SPEC
+        proof found, the DFA equals SPEC                 exit 0
+          NET: certified: implements SPEC for inputs of every length
+        proof found, the DFA differs from SPEC           exit 1
+          NET: wrong: does not implement SPEC: wrong on input w (where the DFA differs from SPEC, ...)
+        no proof, the net is wrong on w                  exit 1
+          NET: wrong: does not implement SPEC: wrong on input w (checked by running the net)
+        no proof, no input where the net is wrong        exit 1
+          NET: unknown: does it implement SPEC? undecided
+
+    The next line says how the DFA came out (with --against, an input where the net and its DFA differ is
+    shown there: it does not decide SPEC). The time limit covers everything: L*'s queries, the proof, the final
+    check against SPEC; the run ends within a fraction of a second of it, and the last line says how the time
+    was spent and which phases the limit cut short.
 
     \b
     Examples:
@@ -133,7 +207,9 @@ def extract_cmd(net_name: str, against: str | None, out: str | None, cert_out: s
             click.echo(f"{cert_in}: {'holds' if holds else 'REJECTED'}: {why}")
         return 0 if holds else 1
     target = _spec(against) if against is not None else None
-    r = extract(net, ExtractConfig(time_limit=time_limit, seed=seed), target)
+    startup = _since_start()
+    # what is left of the limit (a tenth of it at least, so that an absurd limit still gives an answer)
+    r = extract(net, ExtractConfig(time_limit=max(time_limit - startup, 0.1 * time_limit), seed=seed), target)
     alphabet = r.dfa.alphabet
     cert_path = None
     if r.certificate is not None:
@@ -142,37 +218,23 @@ def extract_cmd(net_name: str, against: str | None, out: str | None, cert_out: s
         write_atomic(cert_path, json.dumps(r.certificate.to_dict(net.to_dict())) + "\n")
     if out is not None:
         write_atomic(out, json.dumps({"name": f"extracted from {net_name}", **r.dfa.to_dict()}, indent=1) + "\n")
-    ok = r.status == "certified" and (target is None or r.implements is True)
     if as_json:
-        emit_json({"net": net_name, "status": r.status, "states": len(r.dfa.states),
+        emit_json({"net": net_name, "status": r.status, "ok": r.ok, "states": len(r.dfa.states),
                    "implements": r.implements if target is not None else None,
                    "wrong_input": _word(alphabet, r.net_wrong_input if target is not None else r.wrong_input),
+                   "dfa_certified": r.certificate is not None,
                    "dfa_counterexample": _word(alphabet, r.wrong_input),
                    "agrees_up_to": r.agrees_up_to, "certificate": cert_path,
                    "regions": len(r.certificate.regions) if r.certificate else None,
-                   "seconds": r.seconds, "rounds": r.rounds, "queries": r.queries, "reason": r.reason,
+                   "seconds": r.seconds, "startup_seconds": startup, "time_limit": time_limit, "phases": r.phases,
+                   "out_of_time": r.out_of_time, "rounds": r.rounds, "queries": r.queries, "reason": r.reason,
                    "dfa": r.dfa.to_dict(), "out": out})
-        return 0 if ok else 1
-    click.echo(f"{net_name}: {r.status}: a {len(r.dfa.states)}-state DFA in {r.seconds:.1f} s "
-               f"({r.rounds} equivalence queries; {r.queries} membership queries beyond one batched run)")
-    if r.certificate is not None:
-        click.echo(f"  proved for inputs of every length by {len(r.certificate.regions)} regions; "
-                   f"certificate: {cert_path}")
-    elif r.status == "counterexample":
-        click.echo(f"  the net and the DFA differ on input {_word(alphabet, r.wrong_input)!r}")
-    else:
-        click.echo(f"  no proof ({r.reason}); every input up to length {r.agrees_up_to} agrees")
-    if target is not None:
-        if r.implements:
-            click.echo(f"  implements {against}: yes (exact comparison of the certified DFA)")
-        elif r.net_wrong_input is not None:
-            click.echo(f"  implements {against}: no, wrong on input {_word(alphabet, r.net_wrong_input)!r} "
-                       "(checked by running the net)")
-        else:
-            click.echo(f"  implements {against}: undecided")
+        return 0 if r.ok else 1
+    for line in _headline(net_name, r, against, cert_path, time_limit, startup):
+        click.echo(line)
     if out is not None:
         click.echo(f"  DFA written to {out}")
-    return 0 if ok else 1
+    return 0 if r.ok else 1
 
 
 COMMANDS = [learn_cmd, extract_cmd]

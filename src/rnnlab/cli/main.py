@@ -6,8 +6,11 @@ Exit status: 0 success; 1 a verification found a counterexample or a claim does 
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -36,10 +39,12 @@ for group in COMMAND_GROUPS:
         cli.add_command(command)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit status instead of exiting (used by tests)."""
+def main(argv: Sequence[str] | None = None, started: float | None = None) -> int:
+    """Run the CLI and return its exit status instead of exiting (used by tests). started: when the process
+    began, on time.monotonic's clock (the entry point passes it: `extract --time-limit` counts the start-up)."""
     try:
-        rc = cli.main(args=list(argv) if argv is not None else None, prog_name="rnnlab", standalone_mode=False)
+        rc = cli.main(args=list(argv) if argv is not None else None, prog_name="rnnlab", standalone_mode=False,
+                      obj={"started": started})
     except click.exceptions.Abort:
         click.echo("rnnlab: interrupted", err=True)
         return 130
@@ -83,9 +88,21 @@ def _os_error(e: OSError) -> str:
     return f"{e.filename!r}: {e.strerror}"
 
 
+def _process_start() -> float | None:
+    """When this process began, on time.monotonic's clock (Linux: its start in /proc/self/stat against the
+    boot-time clock), so that a time limit can count the interpreter's start-up and the imports; None where
+    unknown."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rpartition(")")[2].split()
+        since = time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return time.monotonic() - since if 0.0 <= since < 600.0 else None
+
+
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    sys.exit(main(started=_process_start()))
 
 
 if __name__ == "__main__":

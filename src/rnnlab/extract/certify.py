@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ DEPTH = 12  # cuts allowed when checking that an image lies in a union of boxes
 MAX_STEPS = 12  # k <= this: the check costs A^k affine steps per box
 SEARCH_STEPS = (1, 3, 5, 7)  # the k the search tries, in turn, while A^k <= SEARCH_BRANCHES
 SEARCH_BRANCHES = 256
+OUT_OF_TIME = "the search ran out of time before the regions closed"
 
 __all__ = ["Certificate", "Failure", "check", "covered", "search"]
 
@@ -136,8 +138,10 @@ def _images(m: Machine, dfa: Automaton, lo: np.ndarray, hi: np.ndarray, q: int, 
     return out, None
 
 
-def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps: int = 1) -> str | None:
-    """None if the regions prove dfa (module docstring), else the first failed condition in words."""
+def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps: int = 1,
+            deadline: float = float("inf"), clock: Callable[[], float] = time.monotonic) -> str | None:
+    """None if the regions prove dfa (module docstring), else the first failed condition in words (past
+    deadline on clock, checked region by region: OUT_OF_TIME)."""
     if list(dfa.alphabet) != list(m.alphabet):
         return f"the DFA's alphabet {list(dfa.alphabet)} is not the net's {list(m.alphabet)}"
     if steps > 1 and not m.affine:
@@ -156,6 +160,8 @@ def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps
         if not _covered(lo, hi, *stacked.get(q, empty), depth):
             return f"the state after {steps} step(s) from h0 leaves the regions of state {dfa.states[q]}"
     for k, r in enumerate(regions):
+        if clock() > deadline:
+            return OUT_OF_TIME
         if not _readout_ok(m, r.lo, r.hi, r.state in dfa.accept):
             side = "> 0" if r.state in dfa.accept else "< 0"
             return f"region {k} (state {dfa.states[r.state]}): the readout is not {side} throughout"
@@ -204,52 +210,57 @@ def check(m: Machine, data: Any, net_dict: dict[str, Any]) -> tuple[bool, str]:
 
 
 def _clusters(points: np.ndarray, radius: float, cap: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Leader clustering in the max norm: each point joins the first leader within radius, else leads."""
-    leaders: list[np.ndarray] = []
+    """Leader clustering in the max norm: each point joins the first leader within radius, else leads (or, past
+    cap leaders, joins the nearest)."""
+    leaders = np.empty((0, points.shape[1]))  # (n, D)
     members: list[list[np.ndarray]] = []
     for p in np.unique(points, axis=0):
-        for k, c in enumerate(leaders):
-            if np.abs(p - c).max() <= radius:
-                members[k].append(p)
-                break
+        d = np.abs(leaders - p).max(axis=1)  # (n,)
+        near = np.flatnonzero(d <= radius)
+        if len(near):
+            members[int(near[0])].append(p)
+        elif len(leaders) >= cap:
+            members[int(np.argmin(d))].append(p)
         else:
-            if len(leaders) >= cap:
-                k = int(np.argmin([np.abs(p - c).max() for c in leaders]))
-                members[k].append(p)
-            else:
-                leaders.append(p)
-                members.append([p])
+            leaders = np.concatenate([leaders, p[None]])
+            members.append([p])
     return [(np.min(ms, axis=0), np.max(ms, axis=0)) for ms in members]
 
 
 def search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: float,
            radii: tuple[float, ...] = (0.25, 0.08, 0.02), cap: int = 48, max_steps: int = 20000,
-           steps: tuple[int, ...] = SEARCH_STEPS) -> Certificate | Failure:
+           steps: tuple[int, ...] = SEARCH_STEPS, clock: Callable[[], float] = time.monotonic
+           ) -> Certificate | Failure:
     """Try to prove dfa for the net from visited states points[q] (n_q, D) (module docstring): boxes closed
     under one step first, then under k steps (nets that contract over k steps but expand boxes in one: a
-    trained net's states often settle only after a few symbols), for each k with A^k <= SEARCH_BRANCHES."""
-    failure = Failure(dfa.start, "no state was visited")
+    trained net's states often settle only after a few symbols), for each k with A^k <= SEARCH_BRANCHES.
+    Stops at deadline on clock (checked between boxes) with the last attempt's failure (OUT_OF_TIME when the
+    limit cut the first attempt short)."""
+    failure = Failure(dfa.start, OUT_OF_TIME)  # the last attempt's failure, once there is one
     A = len(dfa.alphabet)
+    seeds: dict[float, list[tuple[int, np.ndarray, np.ndarray]]] = {}  # the clusters depend on the radius only
     for k in [k for k in steps if k == 1 or A**k <= SEARCH_BRANCHES] if m.affine else (1,):
         for radius in radii:
+            if clock() > deadline:
+                return failure
+            if radius not in seeds:
+                seeds[radius] = [(q, lo, hi) for q, P in points.items() for lo, hi in _clusters(P, radius, cap)]
             # k steps cost A^k affine steps per box: fewer boxes allowed
-            out = _grow(m, dfa, points, radius, cap, deadline, max_steps, k, 400 if k == 1 else 64)
+            out = _grow(m, dfa, seeds[radius], radius, deadline, max_steps, k, 400 if k == 1 else 64, clock)
             if isinstance(out, Certificate):
                 return out
             failure = out
-            if time.monotonic() > deadline:
-                return failure
     return failure
 
 
-def _grow(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], radius: float, cap: int, deadline: float,
-          max_steps: int, n_steps: int, max_regions: int = 400) -> Certificate | Failure:
+def _grow(m: Machine, dfa: Automaton, seeds: list[tuple[int, np.ndarray, np.ndarray]], radius: float,
+          deadline: float, max_steps: int, n_steps: int, max_regions: int = 400,
+          clock: Callable[[], float] = time.monotonic) -> Certificate | Failure:
     boxes: list[list[np.ndarray]] = []  # [lo, hi] per region, grown in place
     state: list[int] = []
-    for q, P in points.items():
-        for lo, hi in _clusters(P, radius, cap):
-            boxes.append([lo.copy(), hi.copy()])
-            state.append(q)
+    for q, lo, hi in seeds:  # (DFA state, box) each
+        boxes.append([lo.copy(), hi.copy()])
+        state.append(q)
     of_state: dict[int, list[int]] = {}
     for k, q in enumerate(state):
         of_state.setdefault(q, []).append(k)
@@ -292,8 +303,10 @@ def _grow(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], radius: flo
     queued = set(work)
     steps = 0
     while work:
-        if time.monotonic() > deadline or steps > max_steps:
-            return Failure(state[work[0]], "the search ran out of time before the regions closed")
+        if clock() > deadline:
+            return Failure(state[work[0]], OUT_OF_TIME)
+        if steps > max_steps:
+            return Failure(state[work[0]], f"the regions did not close within {max_steps} image computations")
         j = work.pop()
         queued.discard(j)
         q = state[j]
@@ -311,7 +324,9 @@ def _grow(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], radius: flo
                 work.append(grown)
                 queued.add(grown)
     regions = tuple(Region(q, b[0], b[1]) for q, b in zip(state, boxes, strict=True))
-    why = _verify(m, dfa, list(regions), DEPTH, n_steps)
+    why = _verify(m, dfa, list(regions), DEPTH, n_steps, deadline, clock)
+    if why == OUT_OF_TIME:
+        return Failure(dfa.start, why)
     if why is not None:  # the loop above checks the same conditions; a mismatch would be a bug here
         return Failure(dfa.start, f"internal: the grown regions fail the check: {why}")
     return Certificate(dfa, regions, DEPTH, n_steps)

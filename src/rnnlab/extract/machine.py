@@ -12,7 +12,7 @@ rounding model of `bounds` covers both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,8 +158,10 @@ class Machine:
     def initial(self, batch: int) -> torch.Tensor:
         return torch.from_numpy(self.h0).to(self.dtype).expand(batch, -1).clone()
 
-    def run(self, words: np.ndarray, keep_states: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-        """Accept bits after every prefix (B, T) and, if asked, the states (B, T, D) as float64."""
+    def run(self, words: np.ndarray, keep_states: bool = False, stop: Callable[[], bool] | None = None
+            ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Accept bits after every prefix (B, T) and, if asked, the states (B, T, D) as float64. stop is asked
+        before every step (a time limit): once it says True, the bits and states of the t steps done, (B, t)."""
         x = torch.as_tensor(np.asarray(words, dtype=np.int64))
         B, T = x.shape
         S = self.initial(B)
@@ -167,6 +169,8 @@ class Machine:
         states = np.empty((B, T, self.D)) if keep_states else None
         with torch.no_grad():
             for t in range(T):
+                if stop is not None and stop():
+                    return acc[:, :t], None if states is None else states[:, :t]
                 S = self.step(S, x[:, t])
                 acc[:, t] = (self.logit(S) > 0).numpy()
                 if states is not None:

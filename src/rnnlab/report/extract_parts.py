@@ -207,7 +207,8 @@ def train(row: dict[str, Any]) -> tuple[LearnedNet, dict[str, Any]]:
 def _extraction(net: LearnedNet, spec: Automaton, config: ExtractConfig, extract_fn: Extract
                 ) -> tuple[dict[str, Any], ExtractResult]:
     r = extract_fn(net, config, spec)
-    return {"status": r.status, "implements": r.implements, "dfa_states": len(r.dfa.states),
+    return {"status": r.status, "dfa_certified": r.certificate is not None, "implements": r.implements,
+            "dfa_states": len(r.dfa.states),
             "minimal_states": len(minimal(spec).states),
             "regions": len(r.certificate.regions) if r.certificate else None,
             "wrong_input": _word(spec.alphabet, r.net_wrong_input),
@@ -273,12 +274,13 @@ def measure_tomita(nets: Sequence[tuple[dict[str, Any], LearnedNet, dict[str, An
         ev, r = _extraction(net, spec, config, extract_fn)
         errors = run_against(net, spec, n_random, length, seed)
         on_dfa = None
-        if r.status == "certified":
+        if r.certificate is not None:  # a wrong net honestly proved equal to its own DFA is checked too
             on_dfa = errors if shortest_difference(r.dfa, minimal(spec)) is None else \
                 run_against(net, r.dfa, n_random, length, seed)
         # the outcome and the times first: the columns a reader of the table looks for
         rows.append({"language": row["language"], "cell": row["cell"], "hidden": row["hidden"],
-                     "steps": trained["steps_taken"], "status": ev["status"], "implements": ev["implements"],
+                     "steps": trained["steps_taken"], "status": ev["status"], "dfa_certified": ev["dfa_certified"],
+                     "implements": ev["implements"],
                      "learn_seconds": trained["learn_seconds"], "extract_seconds": ev["extract_seconds"],
                      "dfa_states": ev["dfa_states"], "minimal_states": ev["minimal_states"], "regions": ev["regions"],
                      "inputs_wrong": errors["inputs_that_differ"],
@@ -286,7 +288,7 @@ def measure_tomita(nets: Sequence[tuple[dict[str, Any], LearnedNet, dict[str, An
                      "wrong_input": ev["wrong_input"], "wrong_input_checked": ev["wrong_input_checked"],
                      "heldout_accuracy": trained["heldout_accuracy"], "rounds": ev["rounds"], "queries": ev["queries"]})
         results[row["language"]] = r
-    return {"nets": rows, "certified": sum(r["status"] == "certified" for r in rows),
+    return {"nets": rows, "certified": sum(r["dfa_certified"] for r in rows),
             "implement": sum(r["implements"] is True for r in rows),
             "contradicted": sum(r["certified_dfa_contradicted"] is True for r in rows),
             "all_inputs_up_to": _all_words(2).shape[1], "random_inputs": n_random, "random_length": length}, results
@@ -469,8 +471,8 @@ def _s11(scale: str) -> PartResult:
         ev, scale={"nets": len(nets), "all_inputs_up_to": ev["all_inputs_up_to"],
                    "random_inputs": cfg["check_random"], "random_length": cfg["check_length"],
                    "time_limit_s": cfg["time_limit"]}, figures=figures,
-        key=f"{ev['certified']}/{len(nets)} certified, {ev['implement']}/{len(nets)} implement their grammar; "
-            f"{ev['contradicted']} contradicted",
+        key=f"{ev['certified']}/{len(nets)} DFAs certified, {ev['implement']}/{len(nets)} nets implement their "
+            f"grammar; {ev['contradicted']} contradicted",
         reproduce=JOIN.join(f"{_learn_command(row, _net_file(row))}{JOIN}"
                             f"{_extract_command(_net_file(row), row['language'], cfg)}" for row in cfg["tomita_nets"])))
     return out

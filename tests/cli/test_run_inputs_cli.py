@@ -69,12 +69,23 @@ def net_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return out
 
 
+TIE = 1e-4  # float32 logits this close to 0 may round either way when batched differently (CPU kernels differ)
+
+
+def _near_tie(net: LearnedNet, text: str) -> bool:
+    x1, _, x2 = text.partition(",")
+    word = [net.alphabet.index(a + b) for a, b in zip(x1, x2, strict=True)] if x2 else \
+        [net.alphabet.index(a) for a in x1]
+    return bool((np.abs(net.logits(np.array([word]))) < TIE).any())
+
+
 def mixed_inputs(key: str, n: int = 120) -> list[str]:
-    """Inputs of lengths 1..40 in random order, as written."""
+    """Inputs of lengths 1..40 in random order, as written; for trained nets none with an output near a tie, so
+    that the comparison of batched and one-at-a-time outputs holds on every CPU."""
     rng = random.Random(key)
     net = NETS[key]
-    out = []
-    for _ in range(n):
+    out: list[str] = []
+    while len(out) < n:
         T = rng.choice([1, 2, 3, rng.randint(1, 40)])
         if isinstance(net, LearnedNet) and len(net.alphabet[0]) == 1:
             out.append("".join(rng.choice(net.alphabet) for _ in range(T)))
@@ -82,6 +93,8 @@ def mixed_inputs(key: str, n: int = 120) -> list[str]:
             out.append("".join(rng.choice("01") for _ in range(T)) + "," + "".join(rng.choice("01") for _ in range(T)))
         else:
             out.append("".join(rng.choice("01") for _ in range(T)))
+        if isinstance(net, LearnedNet) and _near_tie(net, out[-1]):
+            out.pop()
     return out
 
 

@@ -24,7 +24,8 @@ def test_lengths_within_a_factor_2_share_a_pass_and_outputs_equal_one_at_a_time(
     net = learn(TOMITA["tomita4"], LearnConfig(cell="gru", hidden=3, steps=5, eval_every=5)).net
     rng = np.random.default_rng(0)
     words = [rng.integers(0, 2, size=int(rng.integers(1, 6))) for _ in range(60)]
-    alone = [(net.logits(w[None, :])[0] > 0).astype(int) for w in words]
+    z_alone = [net.logits(w[None, :])[0] for w in words]
+    alone = [(z > 0).astype(int) for z in z_alone]
     passes: list[tuple[int, ...]] = []
     logits = LearnedNet.logits
 
@@ -37,8 +38,12 @@ def test_lengths_within_a_factor_2_share_a_pass_and_outputs_equal_one_at_a_time(
     # longest first: lengths 5, 4, 3 padded to 5, then 2 and 1 padded to 2
     lengths = [len(w) for w in words]
     assert passes == [(sum(T >= 3 for T in lengths), 5), (sum(T <= 2 for T in lengths), 2)]
-    for g, a in zip(got, alone, strict=True):
-        np.testing.assert_array_equal(g, a)
+    checked = 0
+    for g, a, z in zip(got, alone, z_alone, strict=True):
+        sure = np.abs(z) > 1e-4  # a logit nearer 0 may round either way in another pass shape (CPU kernels differ)
+        np.testing.assert_array_equal(g[sure], a[sure])
+        checked += int(sure.sum())
+    assert checked > 100
 
 
 def test_a_pass_is_split_when_it_would_hold_too_many_states(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,7 +49,7 @@ from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.net import Net
 from rnnlab.extract.certify import OUT_OF_TIME, Certificate, Failure, search
 from rnnlab.extract.dfa import minimal, shortest_difference
-from rnnlab.extract.machine import Machine
+from rnnlab.extract.machine import NO_PROOF, Machine
 from rnnlab.extract.model import LearnedNet
 from rnnlab.extract.words import random_words
 
@@ -374,7 +374,9 @@ class _ProvingOracle(Oracle):
             if cex is None and not b.expired(end, "testing"):
                 cex = _Scan()(self.m, dfa, self._random(self.config.random_words, self.config.random_max_len),
                               b, end, "testing")
-        if cex is None and not b.expired(end, "testing"):
+        if cex is None and not self.m.provable:
+            self.reason = NO_PROOF
+        elif cex is None and not b.expired(end, "testing"):
             with b.phase("proof"):
                 points = self._points(dfa, end)
                 out = search(self.m, dfa, points, end, clock=b.clock) if points is not None else \

@@ -76,7 +76,8 @@ def test_refusals(tmp_path: Path, capsys) -> None:
     assert "bidirectional" in err and "rnn.weight_hh_l0_reverse (12, 4)" in err
     torch.save(nn.ModuleDict({"rnn": nn.LSTM(3, 4, proj_size=2)}).state_dict(), tmp_path / "proj.pt")
     assert "proj_size" in _refused(capsys, ["import", str(tmp_path / "proj.pt"), "--out", str(tmp_path / "x.json")])
-    odd = {"rnn.weight_ih_l0": torch.zeros(4, 3), "rnn.weight_hh_l0": torch.zeros(4, 4), "bn.running_mean": torch.zeros(4)}
+    odd = {"rnn.weight_ih_l0": torch.zeros(4, 3), "rnn.weight_hh_l0": torch.zeros(4, 4),
+           "bn.running_mean": torch.zeros(4)}
     torch.save(odd, tmp_path / "odd.pt")
     err = _refused(capsys, ["import", str(tmp_path / "odd.pt"), "--out", str(tmp_path / "x.json")])
     assert "bn.running_mean" in err and "rnn.weight_hh_l0 (4, 4)" in err

@@ -23,16 +23,17 @@ CELLS = {"tanh": lambda i, h, **k: nn.RNN(i, h, **k), "relu": lambda i, h, **k: 
          "gru": nn.GRU, "lstm": nn.LSTM}
 
 
-def _rnn(cell: str, layers: str, I: int, H: int, batch_first: bool) -> nn.Module | list[nn.Module]:
+def _rnn(cell: str, layers: str, n_in: int, H: int, batch_first: bool) -> nn.Module | list[nn.Module]:
     make = CELLS[cell]
     if layers == "list":
-        return [make(I, H, batch_first=batch_first), make(H, H + 2, batch_first=batch_first)]
-    return make(I, H, num_layers=int(layers), batch_first=batch_first)
+        return [make(n_in, H, batch_first=batch_first), make(H, H + 2, batch_first=batch_first)]
+    return make(n_in, H, num_layers=int(layers), batch_first=batch_first)
 
 
 def _head(kind: str, H: int) -> nn.Module:
     return {"1": lambda: nn.Linear(H, 1), "2": lambda: nn.Linear(H, 2), "5": lambda: nn.Linear(H, 5),
-            "seq": lambda: nn.Sequential(nn.Linear(H, 6), nn.Dropout(0.3), nn.Linear(6, 3), nn.Softmax(dim=-1))}[kind]().eval()
+            "seq": lambda: nn.Sequential(nn.Linear(H, 6), nn.Dropout(0.3), nn.Linear(6, 3), nn.Softmax(dim=-1)),
+            }[kind]().eval()
 
 
 def _oracle(rnn: nn.Module | list[nn.Module], head: nn.Module, emb: nn.Embedding | None, batch_first: bool,

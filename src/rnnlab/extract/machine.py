@@ -113,7 +113,7 @@ class Machine:
             self.inputs = np.eye(len(net.alphabet))
             self.dtype = torch.float32
             self.kind = "torch"
-            self.stack = None
+            self.stack: _Stack | None = None
             self.v, self.c = np.zeros(net.state_size), 0.0
         elif isinstance(net, LearnedNet):
             self.alphabet = net.alphabet
@@ -122,7 +122,7 @@ class Machine:
             self.dtype = torch.float32
             self.kind = net.cell
             if net.cell == "elman":
-                self.stack: _Stack | None = _Stack.of(net.layers)
+                self.stack = _Stack.of(net.layers)
             else:
                 self.stack = None
                 self.w = {k: v.astype(np.float64) for k, v in net.weights.items()}

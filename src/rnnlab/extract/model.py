@@ -31,9 +31,9 @@ from torch import Tensor
 from rnnlab.exact.automaton import Automaton, load_json
 from rnnlab.exact.net import FORMAT as FORMAT_V1
 from rnnlab.exact.net import Layer, Net, read_layer, read_meta, read_spec
-from rnnlab.fields import Field, FieldError, describe
 from rnnlab.extract.torch_net import FORMAT as FORMAT_V3
 from rnnlab.extract.torch_net import TorchNet
+from rnnlab.fields import Field, FieldError, describe
 from rnnlab.files import write_atomic
 
 FORMAT = "rnnlab-net/2"

@@ -26,7 +26,8 @@ from rnnlab.extract.torch_net import Block, HeadOp, TorchNet
 __all__ = ["BETWEEN", "import_state_dict", "load_state_dict"]
 
 BETWEEN = ("identity", "relu", "tanh", "sigmoid")  # what may sit between two Linear layers of the head
-_RECURRENT = re.compile(r"^(?P<module>.*?)\.?(?P<kind>weight|bias)_(?P<part>ih|hh|hr)_l(?P<layer>\d+)(?P<rev>_reverse)?$")
+_RECURRENT = re.compile(r"^(?P<module>.*?)\.?(?P<kind>weight|bias)_(?P<part>ih|hh|hr)_l(?P<layer>\d+)"
+                        r"(?P<rev>_reverse)?$")
 
 SAVE_ADVICE = "save the weights alone with torch.save(model.state_dict(), PATH) and import that"
 

@@ -73,7 +73,7 @@ class Block:
         H = self.hidden
         for n, (W_ih, W_hh, b_ih, b_hh) in enumerate(self.weights):
             width = self.input_size if n == 0 else H
-            want = {"W_ih": (self.gates * H, width), "W_hh": (self.gates * H, H)}
+            want: dict[str, tuple[int, ...]] = {"W_ih": (self.gates * H, width), "W_hh": (self.gates * H, H)}
             if b_ih is not None or b_hh is not None:
                 want |= {"b_ih": (self.gates * H,), "b_hh": (self.gates * H,)}
             got = {"W_ih": W_ih.shape, "W_hh": W_hh.shape, "b_ih": getattr(b_ih, "shape", None),
@@ -120,8 +120,8 @@ class Block:
     def to_torch(self, batch_first: bool = False) -> nn.RNNBase:
         """A fresh torch module holding these weights, in eval mode."""
         kw: dict[str, Any] = {"nonlinearity": self.cell[4:]} if self.module_class is nn.RNN else {}
-        m = self.module_class(self.input_size, self.hidden, num_layers=self.layers, bias=self.bias,
-                              batch_first=batch_first, **kw)
+        make: Any = self.module_class
+        m = make(self.input_size, self.hidden, num_layers=self.layers, bias=self.bias, batch_first=batch_first, **kw)
         with torch.no_grad():
             for n, ws in enumerate(self.weights):
                 for k, w in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), ws, strict=True):
@@ -223,7 +223,7 @@ def _head_ops(readout: nn.Module | Sequence[nn.Module]) -> list[HeadOp]:
             ops.append(HeadOp({nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu",
                                nn.Identity: "identity"}[type(m)]))
         else:
-            raise ValueError(f"readout[{i}] is {type(m).__name__}; a readout is nn.Linear, or a list / nn.Sequential of "
+            raise ValueError(f"readout[{i}] is {type(m).__name__}; a readout is nn.Linear, or a list / Sequential of "
                              "Linear, Softmax, LogSoftmax, Sigmoid, Tanh, ReLU, Identity, Dropout")
     if not any(o.op == "linear" for o in ops):
         raise ValueError("the readout has no nn.Linear")
@@ -272,8 +272,9 @@ class TorchNet:
                 raise ValueError("the embedding holds NaN or infinity; weights must be finite")
         for i, blk in enumerate(self.blocks):
             if blk.input_size != width:
+                source = "previous block" if i else "one-hot symbols" if self.embedding is None else "embedding"
                 raise ValueError(f"block {i} ({blk.cell}) reads {blk.input_size} inputs, but gets {width} (the "
-                                 f"{'one-hot symbols' if i == 0 and self.embedding is None else 'embedding' if i == 0 else 'previous block'})")
+                                 f"{source})")
             width = blk.hidden
         for i, op in enumerate(self.head):
             if op.op == "linear":
@@ -305,7 +306,7 @@ class TorchNet:
         S = torch.zeros(1, self.state_size)
         with torch.no_grad():
             for k in (self.symbols.index(s) for s in self.prefix):
-                S = self._advance(made["X"][k][None], S)[1]
+                S = self._advance(X[k][None], S)[1]
         made["S0"] = S[0]
         return made
 
@@ -415,7 +416,8 @@ class TorchNet:
             emb = nn.Embedding(*self.embedding.shape)
             with torch.no_grad():
                 emb.weight.copy_(torch.from_numpy(self.embedding))
-        return TorchModules(mods if self.grouped else mods[0], head.eval(), emb)
+        rnn: nn.Module | list[nn.Module] = list(mods) if self.grouped else mods[0]
+        return TorchModules(rnn, head.eval(), emb)
 
     # --- NET.json (rnnlab-net/3) --------------------------------------------------------------------------
 
@@ -476,7 +478,8 @@ class TorchNet:
             labels = f.get("labels")
             return cls(name.string() if name else "net", f["symbols"].strings(), tuple(blocks), tuple(head), emb,
                        labels.strings() if labels else ("0", "1"),
-                       f["prefix"].strings() if f.get("prefix") else (), f["suffix"].strings() if f.get("suffix") else (),
+                       f["prefix"].strings() if f.get("prefix") else (),
+                       f["suffix"].strings() if f.get("suffix") else (),
                        opts["batch_first"].boolean() if opts and opts.get("batch_first") else False,
                        opts["grouped"].boolean() if opts and opts.get("grouped") else False,
                        dict(f["meta"].object()) if f.get("meta") is not None and f["meta"].value is not None else {})
@@ -514,10 +517,10 @@ def _blocks_of(rnn: nn.Module | Sequence[nn.Module]) -> tuple[list[Block], bool,
         if getattr(m, "proj_size", 0):
             raise ValueError(f"{where} has proj_size={m.proj_size}: LSTMs with projections are not supported")
         cell = {nn.GRU: "gru", nn.LSTM: "lstm"}.get(type(m), f"rnn_{getattr(m, 'nonlinearity', 'tanh')}")
-        weights = [tuple(_param(getattr(m, f"{k}_l{n}", None)) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
-                   for n in range(m.num_layers)]
+        keys = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        weights = [tuple(_param(getattr(m, f"{k}_l{n}", None)) for k in keys) for n in range(m.num_layers)]
         blocks.append(Block.of(cell, weights))  # type: ignore[arg-type]
-    return blocks, grouped, bool(mods[0].batch_first)
+    return blocks, grouped, bool(getattr(mods[0], "batch_first", False))
 
 
 def from_torch(rnn: nn.Module | Sequence[nn.Module], readout: nn.Module | Sequence[nn.Module],

@@ -18,20 +18,22 @@ from rnnlab.extract.batch import run_inputs
 from rnnlab.extract.inputs import CHUNK_SYMBOLS, check_inputs, encode, sequences
 from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.torch_net import TorchNet
 from rnnlab.files import rereadable
 
 H0 = FloatList()  # finite numbers, one or one per recurrent unit
 
 
-def load_net(net: Net | LearnedNet | str, h0: tuple[float, ...] | str | None = None) -> Net | LearnedNet:
+def load_net(net: Net | LearnedNet | TorchNet | str, h0: tuple[float, ...] | str | None = None
+             ) -> Net | LearnedNet | TorchNet:
     """A net (a built-in name or a NET.json of either format, checked by the NET parameter type) with --h0
     applied if given (rnnlab-net/1 and built-in nets only)."""
     if isinstance(net, str):
         net = NET.convert(net, None, None)
-    assert isinstance(net, (Net, LearnedNet))
+    assert isinstance(net, (Net, LearnedNet, TorchNet))
     if h0 is not None:
-        if isinstance(net, LearnedNet):
-            raise click.BadParameter(f"net {net.name!r} is a trained net (rnnlab-net/2); --h0 applies to "
+        if not isinstance(net, Net):
+            raise click.BadParameter(f"net {net.name!r} is a trained net (rnnlab-net/2 or /3); --h0 applies to "
                                      "rnnlab-net/1 and built-in nets", param_hint="--h0")
         values = H0.convert(h0, None, None) if isinstance(h0, str) else h0
         try:
@@ -82,7 +84,7 @@ def nets(as_json: bool) -> None:
               help='Print {"net", "h": [[...] per step], "y": [...]} (trained nets: also "logit", v . h + c); with '
                    '--inputs {"net", "runs": [{"input", "y": [0/1 after every prefix]}, ...]}, one object written '
                    'run by run as the chunks are done.')
-def run_net(net_name: Net | LearnedNet, input1: list[int] | None, input2: list[int] | None,
+def run_net(net_name: Net | LearnedNet | TorchNet, input1: list[int] | None, input2: list[int] | None,
             inputs_file: str | None, h0: tuple[float, ...] | None, as_json: bool) -> None:
     """Run NET (a built-in name, a compiled NET.json or a trained one, rnnlab-net/1 or /2) and print every
     step's hidden state and output; with --inputs, the 0/1 output after every prefix of each input.
@@ -120,6 +122,9 @@ def run_net(net_name: Net | LearnedNet, input1: list[int] | None, input2: list[i
         word = encode(net, x1, x2)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--input") from None
+    if isinstance(net, TorchNet):
+        _run_torch(net, x1, word, as_json)
+        return
     if isinstance(net, LearnedNet):
         _run_learned(net, x1, x2, word, as_json)
         return
@@ -157,7 +162,25 @@ def _run_learned(net: LearnedNet, x1: str, x2: str | None, word: np.ndarray, as_
         click.echo(f"{t + 1:<2} {xs:<{len(head) - 3}}  {_fmt(logits[t]):<11} {y[t]}  {hs}")
 
 
-def _run_many(net: Net | LearnedNet, path: str, as_json: bool) -> None:
+def _run_torch(net: TorchNet, x1: str, word: np.ndarray, as_json: bool) -> None:
+    """An imported PyTorch net on one input: the head's output and the decision after every prefix."""
+    ys, labels = net.run(word[None, :])
+    outs = [[float(v) for v in row] for row in ys[0]]
+    decided = [net.labels[k] for k in labels[0]] if not net.binary else [int(k) for k in labels[0]]
+    if as_json:
+        emit_json({"net": net.name, "cells": [b.cell for b in net.blocks], "output": outs, "y": decided})
+        return
+    rule = {1: "accepts a prefix iff y > " + ("1/2" if net.head[-1].op == "sigmoid" else "0"),
+            2: "accepts a prefix iff y_1 > y_0"}.get(net.outputs, "the output is the label of argmax y")
+    frame = "".join(f", {w} {' '.join(f)}" for w, f in (("prefix", net.prefix), ("suffix", net.suffix)) if f)
+    click.echo(f"{net.name}: PyTorch net ({', '.join(f'{b.cell} x{b.layers}' for b in net.blocks)}, "
+               f"{net.hidden} hidden units{frame}); {rule}")
+    click.echo(f"t  x  {'out':<4}y")
+    for t in range(len(x1)):
+        click.echo(f"{t + 1:<2} {x1[t]:<2} {decided[t]!s:<4}[" + ", ".join(_fmt(v) for v in outs[t]) + "]")
+
+
+def _run_many(net: Net | LearnedNet | TorchNet, path: str, as_json: bool) -> None:
     """--inputs: the file checked whole first (nothing is printed for a file with a bad line, and the text column's
     width is known), then run a chunk at a time, each chunk's lines printed as soon as it has run."""
     with rereadable(path) as f:
@@ -173,10 +196,12 @@ def _run_many(net: Net | LearnedNet, path: str, as_json: bool) -> None:
             if as_json:
                 click.echo('{"net": ' + json.dumps(net.name) + ', "runs": [', nl=False)
             done = 0
+            names = net.labels if isinstance(net, TorchNet) and not net.binary else None
             for chunk, ys in run_inputs(net, f, path, CHUNK_SYMBOLS):
-                texts = [_bits_text(y) for y in ys]
+                texts = [_bits_text(y) if names is None else " ".join(names[k] for k in y) for y in ys]
                 if as_json:
-                    runs = [f'{{"input": {json.dumps(x)}, "y": {_bits_json(y, t)}}}'
+                    runs = [f'{{"input": {json.dumps(x)}, "y": '
+                            f'{_bits_json(y, t) if names is None else json.dumps([names[k] for k in y])}}}'
                             for x, y, t in zip(chunk.texts, ys, texts, strict=True)]
                     click.echo((", " if done else "") + ", ".join(runs), nl=False)
                 else:

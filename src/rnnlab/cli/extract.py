@@ -21,6 +21,7 @@ from rnnlab.extract.learn import CELL_CHOICES, LearnConfig, learn
 from rnnlab.extract.lstar import PHASES, ExtractConfig, ExtractResult, extract
 from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.torch_net import TorchNet
 from rnnlab.files import write_atomic
 
 
@@ -31,7 +32,7 @@ def _word(alphabet: tuple[str, ...], word: list[int] | None) -> str | None:
     return sep.join(alphabet[a] for a in word)
 
 
-def _load(name_or_path: str) -> Net | LearnedNet:
+def _load(name_or_path: str) -> Net | LearnedNet | TorchNet:
     return load_net(name_or_path)
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import click
 
 from rnnlab import __version__
-from rnnlab.cli import bench, dynamics, exact, extract, generation, report, reproduce, sweep, verify
+from rnnlab.cli import bench, dynamics, exact, extract, generation, interop, report, reproduce, sweep, verify
 from rnnlab.errors import NonFiniteError
 from rnnlab.files import WriteError, json_text
 
 # One module per command group; each exposes COMMANDS, a list of click commands.
-COMMAND_GROUPS = [exact, verify, extract, dynamics, generation, bench, report, sweep, reproduce]
+COMMAND_GROUPS = [exact, verify, extract, interop, dynamics, generation, bench, report, sweep, reproduce]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

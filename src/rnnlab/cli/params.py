@@ -24,6 +24,7 @@ from rnnlab.resources import parse_size
 if TYPE_CHECKING:
     from rnnlab.exact.net import Net
     from rnnlab.extract.model import LearnedNet
+    from rnnlab.extract.torch_net import TorchNet
 
 __all__ = [
     "BITS",
@@ -203,12 +204,12 @@ class Bits(click.ParamType):
 
 # What to do with a PyTorch file given where a net file belongs. This is the one place that says it: a command
 # that converts such files, once there is one, is named here.
-PYTORCH_ADVICE = "rnnlab runs nets from its own JSON files (rnnlab-net/1 and rnnlab-net/2, as written by " \
-                 "`rnnlab learn` and `rnnlab compile`)"
+PYTORCH_ADVICE = "import it first: `rnnlab import FILE --out NET.json` reads a PyTorch state_dict (nn.RNN, " \
+                 "nn.GRU, nn.LSTM, an optional nn.Embedding, a Linear head)"
 _LEGACY_TORCH = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"  # torch.save's magic number, pickled
 
 
-def load_net(text: str) -> Net | LearnedNet:
+def load_net(text: str) -> Net | LearnedNet | TorchNet:
     """NET as typed: a built-in net's name or a net file of either format (by its content, whatever its name).
     Anything else is a ValueError saying what it is: no such net or file, a folder, a PyTorch file, an automaton
     spec, a binary file, other JSON."""
@@ -228,7 +229,7 @@ def load_net(text: str) -> Net | LearnedNet:
     if kind is not None:
         raise ValueError(f"{text!r} is {kind}")
 
-    def parse(data: Any) -> Net | LearnedNet:
+    def parse(data: Any) -> Net | LearnedNet | TorchNet:
         if isinstance(data, dict) and "format" not in data and {"states", "transitions"} & set(data):
             raise ValueError(f"this is an automaton spec, not a net; compile it into one with "
                              f"`rnnlab compile {text} --out NET.json`")
@@ -273,8 +274,9 @@ class NetParam(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from rnnlab.exact.net import Net
         from rnnlab.extract.model import LearnedNet
+        from rnnlab.extract.torch_net import TorchNet
 
-        if isinstance(value, (Net, LearnedNet)):
+        if isinstance(value, (Net, LearnedNet, TorchNet)):
             return value
         text = str(value)
         if ctx is not None:

@@ -28,6 +28,7 @@ from rnnlab.exact.oracles import DEFAULT_MAX_LEN, FLOAT_BITS, two_oracles
 from rnnlab.exact.verifier import Proof, prove
 from rnnlab.extract import bounded
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.torch_net import TorchNet
 
 EXHAUSTIVE_MAX_UNITS = 2_000  # the exhaustive oracle builds per-unit programs: beyond this, --max-len 0 only
 
@@ -118,6 +119,9 @@ def verify(net_name: Net | LearnedNet, spec_path: LoadedSpec | None, h0: tuple[f
       rnnlab verify t4.json --max-len 14       # a trained net: every input up to length 14
     """
     net = load_net(net_name, h0)
+    if isinstance(net, TorchNet):
+        raise click.BadParameter(f"net {net.name!r} is an imported PyTorch net (rnnlab-net/3); verify does not check "
+                                 "those yet: run `rnnlab extract NET --against SPEC`", param_hint="NET")
     if isinstance(net, LearnedNet):
         return _verify_learned(net, click.get_current_context().meta.get(NET_SOURCE, "NET"), spec_path, max_len,
                                as_json)

@@ -18,6 +18,7 @@ import numpy as np
 
 from rnnlab.exact.net import Net
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.torch_net import TorchNet
 
 __all__ = ["CHUNK_SYMBOLS", "MAX_LENGTH", "Chunk", "InputsSummary", "check_inputs", "encode", "read_chunks",
            "sequences"]
@@ -28,7 +29,7 @@ MAX_LENGTH = 10_000_000  # steps of one input: an input is held whole, so this b
 BITS = ("0", "1")  # what an rnnlab-net/1 net reads in each sequence
 
 
-def sequences(net: Net | LearnedNet) -> int:
+def sequences(net: Net | LearnedNet | TorchNet) -> int:
     """How many input sequences a line carries: 2 for two-sequence nets and pair alphabets ("x1x2" symbols)."""
     if isinstance(net, Net):
         return net.n_inputs
@@ -78,7 +79,7 @@ class _Symbols:
     alphabet: tuple[str, ...]  # the symbols an error message names
 
     @classmethod
-    def of(cls, net: Net | LearnedNet) -> _Symbols:
+    def of(cls, net: Net | LearnedNet | TorchNet) -> _Symbols:
         two = sequences(net) == 2
         if isinstance(net, Net):
             return cls(two, True, (_table(BITS),) * (2 if two else 1), None, BITS)
@@ -148,7 +149,7 @@ def _lookup(table: np.ndarray, text: str) -> np.ndarray:
     return table[np.minimum(points, len(table) - 1)]
 
 
-def encode(net: Net | LearnedNet, x1: str, x2: str | None) -> np.ndarray:
+def encode(net: Net | LearnedNet | TorchNet, x1: str, x2: str | None) -> np.ndarray:
     """One input as the net reads it: (T, n_inputs) bits (rnnlab-net/1) or (T,) symbol indices (rnnlab-net/2).
     A symbol outside the net's alphabet raises ValueError naming it and its step."""
     symbols = _Symbols.of(net)
@@ -175,7 +176,7 @@ def _split(line: str, two: bool, name: str) -> tuple[str, str | None]:
     return parts[0], parts[1] if len(parts) == 2 else None
 
 
-def read_chunks(lines: Iterable[bytes], net: Net | LearnedNet, source: str = "inputs",
+def read_chunks(lines: Iterable[bytes], net: Net | LearnedNet | TorchNet, source: str = "inputs",
                 chunk_symbols: int = CHUNK_SYMBOLS) -> Iterator[Chunk]:
     """The inputs of `lines` (a file opened "rb", or any iterable of UTF-8 lines) in chunks, in order.
 
@@ -236,7 +237,7 @@ def read_chunks(lines: Iterable[bytes], net: Net | LearnedNet, source: str = "in
         raise ValueError(f"inputs file {source!r} holds no input (blank lines and # comments are skipped)")
 
 
-def check_inputs(lines: Iterable[bytes], net: Net | LearnedNet, source: str = "inputs",
+def check_inputs(lines: Iterable[bytes], net: Net | LearnedNet | TorchNet, source: str = "inputs",
                  progress: Callable[[int], None] | None = None, chunk_symbols: int = CHUNK_SYMBOLS) -> InputsSummary:
     """Read every input once, holding one chunk at a time: ValueError at the first bad line (read_chunks), else
     how many inputs there are and how wide the widest is. progress(n) after each chunk of n bytes."""

@@ -49,8 +49,9 @@ from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.net import Net
 from rnnlab.extract.certify import OUT_OF_TIME, Certificate, Failure, search
 from rnnlab.extract.dfa import minimal, shortest_difference
-from rnnlab.extract.machine import Machine
+from rnnlab.extract.machine import NO_PROOF, Machine
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.torch_net import TorchNet
 from rnnlab.extract.words import random_words
 
 STATUSES = ("certified", "wrong", "counterexample", "unknown")  # module docstring's truth table
@@ -374,7 +375,9 @@ class _ProvingOracle(Oracle):
             if cex is None and not b.expired(end, "testing"):
                 cex = _Scan()(self.m, dfa, self._random(self.config.random_words, self.config.random_max_len),
                               b, end, "testing")
-        if cex is None and not b.expired(end, "testing"):
+        if cex is None and not self.m.provable:
+            self.reason = NO_PROOF
+        elif cex is None and not b.expired(end, "testing"):
             with b.phase("proof"):
                 points = self._points(dfa, end)
                 out = search(self.m, dfa, points, end, clock=b.clock) if points is not None else \
@@ -437,7 +440,7 @@ class _ProvingOracle(Oracle):
         return None
 
 
-def extract(net: Net | LearnedNet, config: ExtractConfig = ExtractConfig(), target: Automaton | None = None,
+def extract(net: Net | LearnedNet | TorchNet, config: ExtractConfig = ExtractConfig(), target: Automaton | None = None,
             clock: Clock = time.monotonic) -> ExtractResult:
     """Learn, test and prove (module docstring) within config.time_limit seconds on clock; with a target, also
     decide whether the net implements it."""
@@ -449,7 +452,7 @@ def extract(net: Net | LearnedNet, config: ExtractConfig = ExtractConfig(), targ
         torch.set_num_threads(threads)
 
 
-def _extract(net: Net | LearnedNet, config: ExtractConfig, target: Automaton | None, clock: Clock
+def _extract(net: Net | LearnedNet | TorchNet, config: ExtractConfig, target: Automaton | None, clock: Clock
              ) -> ExtractResult:
     budget = _Budget(clock, config.time_limit)
     m = Machine(net)

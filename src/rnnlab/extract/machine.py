@@ -4,7 +4,11 @@ three as sound interval maps (`bounds`).
     state   rnnlab-net/1 nets: every layer's units, in layer order (layers without memory included:
             their previous value is multiplied by W = 0); learned elman nets: every layer; GRU: h;
             LSTM: (h, c)
-    accept  learned nets: v . h + c > 0;  rnnlab-net/1 nets: the output unit y > 1/2 (logit y - 1/2)
+            rnnlab-net/3 nets (PyTorch nets as they are): every block's h (and c), after the prefix
+    accept  learned nets: v . h + c > 0;  rnnlab-net/1 nets: the output unit y > 1/2 (logit y - 1/2);
+            rnnlab-net/3 nets: the head's decision after the suffix (`TorchNet.logit`)
+
+rnnlab-net/3 nets have the concrete side only (`provable` is False): L* extracts them, no proof is searched.
 
 rnnlab-net/1 nets run in float64 (as `Net.run` does), learned nets in float32 (`LearnedNet.step`); the
 rounding model of `bounds` covers both.
@@ -23,8 +27,12 @@ from rnnlab.extract import affine as af
 from rnnlab.extract import bounds as bd
 from rnnlab.extract.bounds import Box
 from rnnlab.extract.model import LearnedNet
+from rnnlab.extract.torch_net import TorchNet
 
-__all__ = ["Machine", "machine"]
+__all__ = ["NO_PROOF", "Machine", "machine"]
+
+NO_PROOF = ("no proof search for this net shape yet (rnnlab-net/3: a PyTorch net as it is; the sound bounds model "
+            "rnnlab-net/2's steps, not torch's)")
 
 
 @dataclass(frozen=True)
@@ -91,16 +99,30 @@ class _Stack:
 class Machine:
     """A net seen by the extractor (module docstring). `inputs[a]` is the input vector of symbol a."""
 
-    def __init__(self, net: Net | LearnedNet) -> None:
+    provable = True  # whether the sound side (box_step, affine_step) covers the net: certificates can be sought
+
+    def __init__(self, net: Net | LearnedNet | TorchNet) -> None:
         self.net = net
-        if isinstance(net, LearnedNet):
+        if isinstance(net, TorchNet):
+            if not net.binary:
+                raise ValueError(f"net {net.name!r} gives {len(net.labels)} labels ({' '.join(net.labels)}); "
+                                 "extraction learns accept/reject automata, so it needs a net of 1 or 2 outputs")
+            self.provable = False
+            self.alphabet = net.alphabet
+            self.h0 = net.initial_state().astype(np.float64)
+            self.inputs = np.eye(len(net.alphabet))
+            self.dtype = torch.float32
+            self.kind = "torch"
+            self.stack: _Stack | None = None
+            self.v, self.c = np.zeros(net.state_size), 0.0
+        elif isinstance(net, LearnedNet):
             self.alphabet = net.alphabet
             self.h0 = net.initial_state().astype(np.float64)
             self.inputs = np.eye(len(net.alphabet))
             self.dtype = torch.float32
             self.kind = net.cell
             if net.cell == "elman":
-                self.stack: _Stack | None = _Stack.of(net.layers)
+                self.stack = _Stack.of(net.layers)
             else:
                 self.stack = None
                 self.w = {k: v.astype(np.float64) for k, v in net.weights.items()}
@@ -135,7 +157,7 @@ class Machine:
 
     def step(self, S: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """(B, D) states, (B,) symbols -> (B, D), in the net's own precision."""
-        if isinstance(self.net, LearnedNet):
+        if isinstance(self.net, (LearnedNet, TorchNet)):
             return self.net.step(S, a)
         assert self.stack is not None
         x = torch.from_numpy(self.inputs)[a]  # (B, I)
@@ -151,7 +173,7 @@ class Machine:
         return torch.cat(out, dim=1)
 
     def logit(self, S: torch.Tensor) -> torch.Tensor:
-        if isinstance(self.net, LearnedNet):
+        if isinstance(self.net, (LearnedNet, TorchNet)):
             return self.net.logit(S)
         return S[:, -1] + self.c  # y - 1/2
 
@@ -181,6 +203,7 @@ class Machine:
 
     def box_step(self, lo: np.ndarray, hi: np.ndarray, a: int) -> Box:
         """An interval enclosing the next state of every state in [lo, hi] on symbol a (bounds' model)."""
+        self._sound()
         x = self.inputs[a]
         if self.stack is not None:
             return self.stack.box_step(lo, hi, x)
@@ -224,6 +247,7 @@ class Machine:
     def affine_step(self, s: af.Form, a: int) -> af.Form:
         """An affine form enclosing the next state of every state in s on symbol a, for real arithmetic and for
         every float execution (`affine`); the same float operations as the net's own step."""
+        self._sound()
         x = self.inputs[a]
         if self.stack is not None:
             return self.stack.affine_step(s, x)
@@ -249,16 +273,22 @@ class Machine:
         c_new = af.add(af.mul(f, c), af.mul(i, g))
         return af.concat([af.mul(o, af.act("tanh", c_new)), c_new])
 
+    def _sound(self) -> None:
+        if not self.provable:
+            raise ValueError(f"net {self.net.name!r}: {NO_PROOF}")
+
     def affine_logit(self, s: af.Form) -> Box:
         """An interval enclosing the readout's logit over the form."""
+        self._sound()
         c = np.array([self.c])
         return af.box(af.linear(self.v[None, :], s, c, np.abs(c), 1))
 
     def box_logit(self, lo: np.ndarray, hi: np.ndarray) -> Box:
         """An interval enclosing the readout's logit over [lo, hi] (accept iff > 0)."""
+        self._sound()
         c = np.array([self.c])
         return bd.linear(self.v[None, :], lo, hi, c, np.abs(c), 1)
 
 
-def machine(net: Net | LearnedNet) -> Machine:
+def machine(net: Net | LearnedNet | TorchNet) -> Machine:
     return Machine(net)

@@ -31,6 +31,8 @@ from torch import Tensor
 from rnnlab.exact.automaton import Automaton, load_json
 from rnnlab.exact.net import FORMAT as FORMAT_V1
 from rnnlab.exact.net import Layer, Net, read_layer, read_meta, read_spec
+from rnnlab.extract.torch_net import FORMAT as FORMAT_V3
+from rnnlab.extract.torch_net import TorchNet
 from rnnlab.fields import Field, FieldError, describe
 from rnnlab.files import write_atomic
 
@@ -248,10 +250,10 @@ def _t(m: Any) -> Tensor:
     return torch.tensor(m, dtype=torch.float32)
 
 
-def net_from_dict(data: Any) -> Net | LearnedNet:
-    """A net file's content of either format: rnnlab-net/1 (hand-wired and compiled nets) or rnnlab-net/2
-    (learned)."""
-    want = f'"format": "{FORMAT_V1}" or "{FORMAT}"'
+def net_from_dict(data: Any) -> Net | LearnedNet | TorchNet:
+    """A net file's content of any format: rnnlab-net/1 (hand-wired and compiled nets), rnnlab-net/2 (learned)
+    or rnnlab-net/3 (PyTorch nets as they are, `torch_net`)."""
+    want = f'"format": "{FORMAT_V1}", "{FORMAT}" or "{FORMAT_V3}"'
     if not isinstance(data, dict):
         raise ValueError(f"not an rnnlab net: the file holds {describe(data)}, where a net file is an object with "
                          f"{want}")
@@ -262,9 +264,11 @@ def net_from_dict(data: Any) -> Net | LearnedNet:
         return LearnedNet.from_dict(data)
     if fmt == FORMAT_V1:
         return Net.from_dict(data)
+    if fmt == FORMAT_V3:
+        return TorchNet.from_dict(data)
     raise ValueError(f'not an rnnlab net: its "format" is {json.dumps(fmt)[:60]}, where a net file has {want}')
 
 
-def load_any(path: str | Path) -> Net | LearnedNet:
-    """A net file of either format (net_from_dict)."""
+def load_any(path: str | Path) -> Net | LearnedNet | TorchNet:
+    """A net file of any format (net_from_dict)."""
     return load_json(path, "net", net_from_dict)

@@ -175,9 +175,9 @@ def _run_torch(net: TorchNet, x1: str, word: np.ndarray, as_json: bool) -> None:
     frame = "".join(f", {w} {' '.join(f)}" for w, f in (("prefix", net.prefix), ("suffix", net.suffix)) if f)
     click.echo(f"{net.name}: PyTorch net ({', '.join(f'{b.cell} x{b.layers}' for b in net.blocks)}, "
                f"{net.hidden} hidden units{frame}); {rule}")
-    click.echo(f"t  x  {'out':<4}y")
+    click.echo(f"t  x  {'decision':<9}y (the head's output)")
     for t in range(len(x1)):
-        click.echo(f"{t + 1:<2} {x1[t]:<2} {decided[t]!s:<4}[" + ", ".join(_fmt(v) for v in outs[t]) + "]")
+        click.echo(f"{t + 1:<2} {x1[t]:<2} {decided[t]!s:<9}[" + ", ".join(_fmt(v) for v in outs[t]) + "]")
 
 
 def _run_many(net: Net | LearnedNet | TorchNet, path: str, as_json: bool) -> None:

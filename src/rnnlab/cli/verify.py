@@ -124,7 +124,10 @@ def verify(net_name: Net | LearnedNet, spec_path: LoadedSpec | None, h0: tuple[f
     spec_source = spec_path.path if spec_path else None
     if net.name == "alternating" and spec_path is None:
         return _verify_alternating(net, max_len, as_json)
-    spec = spec_path.automaton if spec_path else None
+    try:
+        spec = spec_path.automaton.require_dfa("verify of a net with binary outputs") if spec_path else None
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--against") from None
     units = sum(L.size for L in net.layers)
     if units > EXHAUSTIVE_MAX_UNITS and (max_len is None or max_len > 0):
         raise click.BadParameter(f"net {net.name!r} has {units} units; the exhaustive second oracle handles up to "
@@ -259,7 +262,7 @@ def compile_spec(spec_file: LoadedSpec | None, activation: str, out: str | None,
     assert spec_file is not None
     spec_path, spec = spec_file.path, spec_file.automaton
     try:
-        check_compilable(spec)
+        spec = check_compilable(spec)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="SPEC.json") from None
     check_memory(compile_bytes(len(spec.states), len(spec.alphabet), spec.n_inputs, activation), max_memory)

@@ -77,7 +77,11 @@ class Automaton:
         return len(self.alphabet[0])
 
     def require_dfa(self, what: str) -> Automaton:
-        """self when it is a DFA; a Moore machine raises ValueError saying that `what` needs accept/reject."""
+        """self as a DFA: a DFA itself, a Moore machine labelled with "0" and "1" only as the DFA accepting where
+        the label is "1"; any other Moore machine raises ValueError saying that `what` needs accept/reject."""
+        if self.labels is not None and set(self.labels) <= set(DFA_CLASSES):
+            return Automaton(self.alphabet, self.states, self.start,
+                             frozenset(q for q, c in enumerate(self.labels) if c == "1"), self.delta)
         if self.labels is not None:
             raise ValueError(f"{what} takes an accept/reject spec (\"accept\"), not a Moore machine (\"labels\": "
                              f"{' '.join(self.classes[:10])})")

@@ -153,14 +153,13 @@ class _Symbols:
             try:
                 word = parse_word(x1, self.alphabet, self.index)
             except ValueError as e:
-                raise ValueError(f"{e} (or write x1,x2)") from None
+                raise ValueError(f"the net reads two sequences: write x1,x2 or its symbols separated by spaces; {e}"
+                                 ) from None
             return "".join(self.alphabet[a][0] for a in word), "".join(self.alphabet[a][1] for a in word)
         if self.spaced:
             return " ".join(x1.split()), x2
         if " " in x1 or "\t" in x1:
             x1 = "".join(x1.split())
-        if x2 is not None and (" " in x2 or "\t" in x2):
-            x2 = "".join(x2.split())
         return x1, x2
 
 
@@ -208,14 +207,16 @@ def _split(line: str, symbols: _Symbols, name: str) -> tuple[str, str | None]:
         raise ValueError(f"{len(parts)} sequences; write one input x1 or two, x1,x2")
     if not all(parts):
         raise ValueError(f"an empty sequence in {line[:40]!r}; write x1 or x1,x2")
-    two = symbols.two
-    if len(parts) == 2 and not two:
-        raise ValueError(f"net {name!r} reads one sequence: write x1 alone")
-    if len(parts) == 1 and two and symbols.bits:
+    if len(parts) == 2:  # one character a step in each sequence
+        x1, x2 = ("".join(p.split()) for p in parts)
+        if len(x1) != len(x2):
+            raise ValueError(f"x1 has {len(x1)} symbols but x2 has {len(x2)}; they must be equal")
+        if not symbols.two:
+            raise ValueError(f"net {name!r} reads one sequence: write x1 alone")
+    elif symbols.two and symbols.bits:
         raise ValueError(f"net {name!r} reads two sequences: write x1,x2")
-    x1, x2 = symbols.normalise(parts[0], parts[1] if len(parts) == 2 else None)
-    if x2 is not None and len(x1) != len(x2):
-        raise ValueError(f"x1 has {len(x1)} symbols but x2 has {len(x2)}; they must be equal")
+    else:
+        x1, x2 = symbols.normalise(parts[0], None)
     n = symbols.steps(x1)
     if n > MAX_LENGTH:
         raise ValueError(f"{n} symbols; at most {MAX_LENGTH}")

@@ -52,8 +52,9 @@ class Automaton:
 
     @property
     def classes(self) -> tuple[str, ...]:
-        """The output labels: "0", "1" for a DFA; a Moore machine's distinct labels in the order of its states."""
-        return DFA_CLASSES if self.labels is None else tuple(dict.fromkeys(self.labels))
+        """The output labels: "0", "1" for a DFA; a Moore machine's distinct labels, sorted (so that a machine
+        labelled 0/1 has the DFA's classes)."""
+        return DFA_CLASSES if self.labels is None else tuple(sorted(set(self.labels)))
 
     @property
     def out(self) -> tuple[int, ...]:

@@ -56,7 +56,7 @@ def brute_force(net: LearnedNet, spec: Automaton, max_len: int) -> tuple[list[in
 def one_hot_net(spec: Automaton, name: str = "one-hot", gain: float | None = 20.0) -> LearnedNet:
     """An rnnlab-net/2 elman net over any alphabet that implements spec (a DFA): the compiler's qa layer (S9) read
     straight from one-hot symbols, unit (q, a) on iff the state before the step was q and the symbol is a, plus a
-    start unit; accept iff the qa unit on leads to an accepting state. Sigmoid(gain z) units (step when gain is None)."""
+    start unit; accept iff the qa unit on leads to an accepting state. Sigmoid(gain z) units (step: gain None)."""
     from rnnlab.core.activations import sigmoid, step
 
     A, Q = len(spec.alphabet), len(spec.states)

@@ -18,11 +18,11 @@ from rnnlab.exact.net import Net
 from rnnlab.extract.certify import check
 from rnnlab.extract.languages import BUILTIN, load_language
 from rnnlab.extract.learn import CELL_CHOICES, LearnConfig, learn
-from rnnlab.symbols import format_word
 from rnnlab.extract.lstar import PHASES, ExtractConfig, ExtractResult, extract
 from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
 from rnnlab.files import write_atomic
+from rnnlab.symbols import format_word
 
 
 def _word(alphabet: tuple[str, ...], word: list[int] | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +197,8 @@ def _verify_learned(net: LearnedNet, net_name: str, spec_path: LoadedSpec | None
         shown = d.input if d.input2 is None else f"{d.input},{d.input2}"
         click.echo(f"{net.name}: DIFFERS from {source}; shortest input {shown!r} (length {len(d.got)}):")
         w = max(2, *map(len, d.steps)) + 1
-        lines = [f"    {'t':<4}{'x':<{w}}" + (f"{'x2':<3}" if d.input2 else "") + f"{'expected':<10}{'got':<5}v . h + c"]
+        lines = [f"    {'t':<4}{'x':<{w}}" + (f"{'x2':<3}" if d.input2 else "")
+                 + f"{'expected':<10}{'got':<5}v . h + c"]
         for t, (want, g, z) in enumerate(zip(d.expected, d.got, d.logits, strict=True)):
             x2 = f"{d.input2[t]:<3}" if d.input2 is not None else ""
             mark = "   <- first difference" if t == len(d.got) - 1 else ""

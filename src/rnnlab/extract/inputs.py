@@ -207,6 +207,7 @@ def _split(line: str, symbols: _Symbols, name: str) -> tuple[str, str | None]:
         raise ValueError(f"{len(parts)} sequences; write one input x1 or two, x1,x2")
     if not all(parts):
         raise ValueError(f"an empty sequence in {line[:40]!r}; write x1 or x1,x2")
+    x2: str | None
     if len(parts) == 2:  # one character a step in each sequence
         x1, x2 = ("".join(p.split()) for p in parts)
         if len(x1) != len(x2):

@@ -144,7 +144,7 @@ def test_malformed_spec_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], t
     (["verify", "all-ones", "--h0", "x"], "--h0"),
     (["verify", "alternating", "--against", "SPEC:parity"], "identity activation"),
     (["compile", "SPEC:parity", "--activation", "tanh"], "--activation"),
-    (["run", "all-ones", "--input", "1021"], "0s and 1s"),
+    (["run", "all-ones", "--input", "1021"], "symbol '2' at step 3 is not in the net's alphabet 0 1"),
     (["run", "equality", "--input", "101", "--input2", "10"], "must be equal"),
 ])
 def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],

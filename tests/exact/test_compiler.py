@@ -174,7 +174,7 @@ def test_mealy_spec_is_read_as_its_dfa_and_proves_the_sheets_adder() -> None:
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"accept": []}, "not both"),
+    ({"accept": []}, "exactly one of"),
     ({"outputs": {"c0": {"00": 0, "01": 1, "10": 1, "11": 0}}}, "outputs.c1 must give 0 or 1 for every symbol"),
     ({"outputs": {"c0": {"00": 2, "01": 1, "10": 1, "11": 0}, "c1": {}}}, 'outputs.c0["00"] must be 0 or 1, got 2'),
     ({"outputs": {"c0": {"00": True, "01": 1, "10": 1, "11": 0}}}, 'outputs.c0["00"] must be a whole number'),

@@ -51,3 +51,32 @@ def brute_force(net: LearnedNet, spec: Automaton, max_len: int) -> tuple[list[in
             if bool(g) != bool(want[-1]):
                 return w, want
     return None
+
+
+def one_hot_net(spec: Automaton, name: str = "one-hot", gain: float | None = 20.0) -> LearnedNet:
+    """An rnnlab-net/2 elman net over any alphabet that implements spec (a DFA): the compiler's qa layer (S9) read
+    straight from one-hot symbols, unit (q, a) on iff the state before the step was q and the symbol is a, plus a
+    start unit; accept iff the qa unit on leads to an accepting state. Sigmoid(gain z) units (step: gain None)."""
+    from rnnlab.core.activations import sigmoid, step
+
+    A, Q = len(spec.alphabet), len(spec.states)
+    n = Q * A + 1
+    W = np.zeros((n, n), dtype=np.float32)
+    for p in range(Q):
+        for b in range(A):
+            W[spec.delta[p][b] * A:(spec.delta[p][b] + 1) * A, p * A + b] = 1.0
+    W[spec.start * A:(spec.start + 1) * A, Q * A] = 1.0
+    U = np.zeros((n, A), dtype=np.float32)
+    for q in range(Q):
+        U[q * A:(q + 1) * A, :] = np.eye(A, dtype=np.float32)
+    b = np.full(n, -1.5, dtype=np.float32)
+    b[-1] = -0.5
+    h0 = np.zeros(n, dtype=np.float32)
+    h0[-1] = 1.0
+    act = step() if gain is None else sigmoid(gain)
+    layer = Layer("qa", tuple(map(tuple, W.tolist())), tuple(map(tuple, U.tolist())), tuple(b.tolist()), act,
+                  tuple(h0.tolist()))
+    v = np.array([float(spec.delta[q][a] in spec.accept) for q in range(Q) for a in range(A)] + [0.0],
+                 dtype=np.float32)
+    empty = np.zeros(0, dtype=np.float32)
+    return LearnedNet(name, "elman", spec.alphabet, (layer,), {}, empty, empty, v, -0.5, spec)

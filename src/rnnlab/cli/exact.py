@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 from rnnlab.cli.common import emit_json
-from rnnlab.cli.params import BITS, INPUTS, NET, FloatList
+from rnnlab.cli.params import INPUTS, NET, FloatList
 from rnnlab.cli.progress import progress_bar
 from rnnlab.exact.net import Net
 from rnnlab.exact.sheet import NETS, bits_tensor, check_adder
@@ -67,9 +67,11 @@ def nets(as_json: bool) -> None:
 
 @click.command("run")
 @click.argument("net_name", metavar="NET", type=NET)
-@click.option("--input", "input1", type=BITS, help="Input x_1..x_T, e.g. 11110100 (bits; a trained net's symbols).")
-@click.option("--input2", type=BITS, help="Second input sequence (two-sequence nets: equality, carry, adder; trained "
-                                          "nets on pair alphabets).")
+@click.option("--input", "input1", metavar="WORD",
+              help="Input x_1..x_T, e.g. 11110100 (bits); a trained net's symbols separated by spaces ('a b c', "
+                   "'s3 s12'), or end to end when every symbol is one character (abca).")
+@click.option("--input2", metavar="WORD", help="Second input sequence (two-sequence nets: equality, carry, adder; "
+                                               "trained nets on pair alphabets).")
 @click.option("--inputs", "inputs_file", type=INPUTS,
               help="Instead of --input: a file of inputs, one a line (x1, or x1,x2 for two sequences); blank lines "
                    "and lines starting with # are skipped. Prints one line of outputs per input, in the file's order. "
@@ -84,7 +86,7 @@ def nets(as_json: bool) -> None:
               help='Print {"net", "h": [[...] per step], "y": [...]} (trained nets: also "logit", v . h + c); with '
                    '--inputs {"net", "runs": [{"input", "y": [0/1 after every prefix]}, ...]}, one object written '
                    'run by run as the chunks are done.')
-def run_net(net_name: Net | LearnedNet | TorchNet, input1: list[int] | None, input2: list[int] | None,
+def run_net(net_name: Net | LearnedNet | TorchNet, input1: str | None, input2: str | None,
             inputs_file: str | None, h0: tuple[float, ...] | None, as_json: bool) -> None:
     """Run NET (a built-in name, a compiled NET.json or a trained one, rnnlab-net/1 or /2) and print every
     step's hidden state and output; with --inputs, the 0/1 output after every prefix of each input.
@@ -109,26 +111,34 @@ def run_net(net_name: Net | LearnedNet | TorchNet, input1: list[int] | None, inp
         _run_many(net, inputs_file, as_json)
         return
     assert input1 is not None
-    x1, x2 = "".join(map(str, input1)), "".join(map(str, input2)) if input2 is not None else None
+    x1, x2 = input1, input2
     two = sequences(net) == 2
-    if two and x2 is None:
+    pair_word = two and x2 is None and isinstance(net, LearnedNet) and len(x1.split()) > 1  # "ab ba" on pairs
+    if two and x2 is None and not pair_word:
         raise click.BadParameter(f"net {net.name!r} reads two sequences; give --input2 too", param_hint="--input2")
     if not two and x2 is not None:
         raise click.BadParameter(f"net {net.name!r} reads one sequence", param_hint="--input2")
-    if x2 is not None and len(x2) != len(x1):
-        raise click.BadParameter(f"--input has {len(x1)} bits but --input2 has {len(x2)}; they must be equal",
-                                 param_hint="--input2")
+    for text, hint in ((x1, "--input"), (x2, "--input2")):
+        if text is not None and "," in text:
+            raise click.BadParameter(f"{text[:40]!r} holds a comma; symbols are separated by spaces", param_hint=hint)
     try:
         word = encode(net, x1, x2)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--input") from None
     if isinstance(net, TorchNet):
-        _run_torch(net, x1, word, as_json)
+        _run_torch(net, [net.alphabet[a] for a in word.tolist()], word, as_json)
         return
     if isinstance(net, LearnedNet):
-        _run_learned(net, x1, x2, word, as_json)
+        steps = [net.alphabet[a] for a in word.tolist()]
+        if two:
+            x1, x2 = "".join(s[0] for s in steps), "".join(s[1] for s in steps)
+            steps = [s[0] for s in steps]
+        _run_learned(net, steps, x2, word, as_json)
         return
-    trace = net.run(bits_tensor(input1, input2))
+    bits = word.tolist()  # (T, n_inputs)
+    x1 = "".join(str(b[0]) for b in bits)
+    x2 = "".join(str(b[1]) for b in bits) if two else None
+    trace = net.run(bits_tensor([b[0] for b in bits], [b[1] for b in bits] if two else None))
     h, y = trace.h[0].tolist(), trace.y[0].tolist()
     ys = [row[0] if len(row) == 1 else row for row in y]
     if as_json:
@@ -143,8 +153,9 @@ def run_net(net_name: Net | LearnedNet | TorchNet, input1: list[int] | None, inp
         click.echo(f"{t + 1:<2} {xs:<{len(head) - 3}}  {hs:<20} {', '.join(_fmt(v) for v in y[t])}")
 
 
-def _run_learned(net: LearnedNet, x1: str, x2: str | None, word: np.ndarray, as_json: bool) -> None:
-    """A trained net on one input: the state (elman: every layer; LSTM: h then c), v . h + c and the output."""
+def _run_learned(net: LearnedNet, x1: list[str], x2: str | None, word: np.ndarray, as_json: bool) -> None:
+    """A trained net on one input (x1: its symbol at every step, pair alphabets: the first character): the state
+    (elman: every layer; LSTM: h then c), v . h + c and the output."""
     _, states = Machine(net).run(word[None, :], keep_states=True)
     assert states is not None
     logits = net.logits(word[None, :])[0].tolist()
@@ -154,16 +165,18 @@ def _run_learned(net: LearnedNet, x1: str, x2: str | None, word: np.ndarray, as_
         return
     state = {"elman": "h (every layer)", "gru": "h", "lstm": "h, c"}[net.cell]
     click.echo(f"{net.name}: trained {net.cell} net, {net.hidden} hidden units; accepts a prefix iff v . h + c > 0")
-    head = "t  x" + ("  x2" if x2 is not None else "")
+    w = max(1, *map(len, x1))
+    head = "t  " + f"{'x':<{w}}" + ("  x2" if x2 is not None else "")
     click.echo(f"{head}  {'v . h + c':<11} y  {state}")
     for t in range(len(x1)):
-        xs = f"{x1[t]}" + (f"   {x2[t]}" if x2 is not None else "")
+        xs = f"{x1[t]:<{w}}" + (f"   {x2[t]}" if x2 is not None else "")
         hs = "[" + ", ".join(_fmt(v) for v in states[0, t]) + "]"
         click.echo(f"{t + 1:<2} {xs:<{len(head) - 3}}  {_fmt(logits[t]):<11} {y[t]}  {hs}")
 
 
-def _run_torch(net: TorchNet, x1: str, word: np.ndarray, as_json: bool) -> None:
-    """An imported PyTorch net on one input: the head's output and the decision after every prefix."""
+def _run_torch(net: TorchNet, x1: list[str], word: np.ndarray, as_json: bool) -> None:
+    """An imported PyTorch net on one input (x1: its symbol at every step): the head's output and the decision
+    after every prefix."""
     ys, labels = net.run(word[None, :])
     outs = [[float(v) for v in row] for row in ys[0]]
     decided = [net.labels[k] for k in labels[0]] if not net.binary else [int(k) for k in labels[0]]
@@ -175,9 +188,10 @@ def _run_torch(net: TorchNet, x1: str, word: np.ndarray, as_json: bool) -> None:
     frame = "".join(f", {w} {' '.join(f)}" for w, f in (("prefix", net.prefix), ("suffix", net.suffix)) if f)
     click.echo(f"{net.name}: PyTorch net ({', '.join(f'{b.cell} x{b.layers}' for b in net.blocks)}, "
                f"{net.hidden} hidden units{frame}); {rule}")
-    click.echo(f"t  x  {'decision':<9}y (the head's output)")
+    w = max(2, *map(len, x1))
+    click.echo(f"t  {'x':<{w}} {'decision':<9}y (the head's output)")
     for t in range(len(x1)):
-        click.echo(f"{t + 1:<2} {x1[t]:<2} {decided[t]!s:<9}[" + ", ".join(_fmt(v) for v in outs[t]) + "]")
+        click.echo(f"{t + 1:<2} {x1[t]:<{w}} {decided[t]!s:<9}[" + ", ".join(_fmt(v) for v in outs[t]) + "]")
 
 
 def _run_many(net: Net | LearnedNet | TorchNet, path: str, as_json: bool) -> None:

@@ -23,13 +23,11 @@ from rnnlab.extract.machine import Machine
 from rnnlab.extract.model import LearnedNet
 from rnnlab.extract.torch_net import TorchNet
 from rnnlab.files import write_atomic
+from rnnlab.symbols import format_word
 
 
 def _word(alphabet: tuple[str, ...], word: list[int] | None) -> str | None:
-    if word is None:
-        return None
-    sep = "" if all(len(s) == 1 for s in alphabet) else " "
-    return sep.join(alphabet[a] for a in word)
+    return None if word is None else format_word(word, alphabet)
 
 
 def _load(name_or_path: str) -> Net | LearnedNet | TorchNet:
@@ -66,7 +64,7 @@ def learn_cmd(lang: str, cell: str, hidden: int, seed: int, steps: int, max_len:
       rnnlab learn tomita4 --cell tanh --out t4.json
       rnnlab learn examples/specs/divisible-by-3.json --cell gru --hidden 8 --seed 1 --out d3.json
     """
-    spec = load_language(lang)
+    spec = load_language(lang).require_dfa("learn")
     config = LearnConfig(cell=cell, hidden=hidden, seed=seed, steps=steps, max_len=max_len,
                          grow_steps=min(LearnConfig.grow_steps, steps), contraction=contraction)
     name = Path(lang).stem if lang.endswith(".json") else lang
@@ -99,7 +97,12 @@ def _stderr() -> Any:
 
 
 def _spec(text: str) -> Automaton:
-    return BUILTIN[text] if text in BUILTIN else Automaton.load(text)
+    """--against: a built-in language or a spec file, as a DFA (the nets extracted give accept/reject)."""
+    spec = BUILTIN[text] if text in BUILTIN else Automaton.load(text)
+    try:
+        return spec.require_dfa("extract --against")
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--against") from None
 
 
 def _since_start() -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from rnnlab.exact.alternating_check import (
     check_output,
     check_parity,
 )
-from rnnlab.exact.compiler import ACTIVATIONS, compile_dfa
+from rnnlab.exact.compiler import ACTIVATIONS, check_compilable, compile_dfa
 from rnnlab.exact.compiler_check import CompilerCheckConfig, check_compiler
 from rnnlab.exact.counterexample import Counterexample
 from rnnlab.exact.net import Net
@@ -128,7 +128,10 @@ def verify(net_name: Net | LearnedNet, spec_path: LoadedSpec | None, h0: tuple[f
     spec_source = spec_path.path if spec_path else None
     if net.name == "alternating" and spec_path is None:
         return _verify_alternating(net, max_len, as_json)
-    spec = spec_path.automaton if spec_path else None
+    try:
+        spec = spec_path.automaton.require_dfa("verify of a net with binary outputs") if spec_path else None
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--against") from None
     units = sum(L.size for L in net.layers)
     if units > EXHAUSTIVE_MAX_UNITS and (max_len is None or max_len > 0):
         raise click.BadParameter(f"net {net.name!r} has {units} units; the exhaustive second oracle handles up to "
@@ -171,6 +174,7 @@ def _verify_learned(net: LearnedNet, net_name: str, spec_path: LoadedSpec | None
                                  param_hint="--against")
     try:
         bounded.symbol_map(net, spec)
+        bounded.spec_outputs(net, spec)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--against" if spec_path else "NET") from None
     top = bounded.largest_max_len(net)
@@ -187,7 +191,7 @@ def _verify_learned(net: LearnedNet, net_name: str, spec_path: LoadedSpec | None
     if as_json:
         emit_json({"net": net.name, "spec": spec_path.path if spec_path else None, "check": "bounded",
                    "holds": r.holds, "max_len": n, "inputs": r.inputs,
-                   "counterexample": asdict(d) if d else None,
+                   "counterexample": d.to_dict() if d else None,
                    "all_lengths": None, "all_lengths_command": extract_cmd})
         return 0 if r.holds else 1
     if d is None:
@@ -196,11 +200,13 @@ def _verify_learned(net: LearnedNet, net_name: str, spec_path: LoadedSpec | None
     else:
         shown = d.input if d.input2 is None else f"{d.input},{d.input2}"
         click.echo(f"{net.name}: DIFFERS from {source}; shortest input {shown!r} (length {len(d.got)}):")
-        lines = [f"    {'t':<4}{'x':<3}" + (f"{'x2':<3}" if d.input2 else "") + f"{'expected':<10}{'got':<5}v . h + c"]
+        w = max(2, *map(len, d.steps)) + 1
+        lines = [f"    {'t':<4}{'x':<{w}}" + (f"{'x2':<3}" if d.input2 else "")
+                 + f"{'expected':<10}{'got':<5}v . h + c"]
         for t, (want, g, z) in enumerate(zip(d.expected, d.got, d.logits, strict=True)):
             x2 = f"{d.input2[t]:<3}" if d.input2 is not None else ""
             mark = "   <- first difference" if t == len(d.got) - 1 else ""
-            lines.append(f"    {t + 1:<4}{d.input[t]:<3}{x2}{want:<10}{g:<5}{z:.6g}{mark}")
+            lines.append(f"    {t + 1:<4}{d.steps[t]:<{w}}{x2}{want:<10}{g:<5}{z:.6g}{mark}")
         click.echo("\n".join(lines))
     click.echo(f"  a bounded check, not a proof for every length: run `{extract_cmd}` for that")
     return 0 if r.holds else 1
@@ -260,6 +266,10 @@ def compile_spec(spec_file: LoadedSpec | None, activation: str, out: str | None,
         return _compile_many(config_path, activation, as_json)
     assert spec_file is not None
     spec_path, spec = spec_file.path, spec_file.automaton
+    try:
+        spec = check_compilable(spec)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="SPEC.json") from None
     check_memory(compile_bytes(len(spec.states), len(spec.alphabet), spec.n_inputs, activation), max_memory)
     net = replace(compile_dfa(spec, activation), name=Path(spec_path).stem)
     proof = prove(net)

@@ -26,7 +26,7 @@ from rnnlab.exact.verifier import certify_gain, interval_margins, smallest_gain
 
 ACTIVATIONS = ("step", "sigmoid")
 
-__all__ = ["ACTIVATIONS", "GainProof", "compile_dfa", "gain_proof", "reachable_states", "safe_gain"]
+__all__ = ["ACTIVATIONS", "GainProof", "check_compilable", "compile_dfa", "gain_proof", "reachable_states", "safe_gain"]
 
 
 @dataclass(frozen=True)
@@ -116,9 +116,22 @@ def safe_gain(spec: Automaton) -> float:
     return gain_proof(spec).gain
 
 
+def check_compilable(spec: Automaton) -> Automaton:
+    """spec as a DFA when the compiler can build a net for it: an accept/reject machine (a Moore machine only
+    when labelled 0/1) over bit-string symbols, as the compiled net reads binary inputs and has one output unit;
+    else ValueError saying why."""
+    spec = spec.require_dfa("the compiler")
+    if not spec.bits:
+        raise ValueError(f"the compiler builds nets with binary inputs (rnnlab-net/1): every symbol must be a "
+                         f"string of bits of one width, but the alphabet is {' '.join(spec.alphabet[:10])}"
+                         f"{' ...' if len(spec.alphabet) > 10 else ''}; train a net on it with `rnnlab learn`")
+    return spec
+
+
 def compile_dfa(spec: Automaton, activation: str = "step") -> Net:
     """A net whose output after each step is the spec's accept bit: threshold units ("step") or
     sigmoid(H z) units with the safe gain ("sigmoid"; rounded outputs, proof numbers in Net.meta)."""
+    spec = check_compilable(spec)
     if activation == "step":
         return _net(spec, step(), {"activation": "step"})
     if activation == "sigmoid":

@@ -17,7 +17,9 @@ import numpy as np
 import torch
 
 from rnnlab.exact.automaton import Automaton
+from rnnlab.extract.inputs import sequences
 from rnnlab.extract.model import LearnedNet
+from rnnlab.symbols import format_word
 
 __all__ = ["BoundedCheck", "Disagreement", "bounded_check", "default_max_len", "inputs_up_to", "largest_max_len",
            "symbol_map"]
@@ -31,11 +33,15 @@ CHUNK = 2**15  # inputs stepped at once
 class Disagreement:
     """A shortest input on which the net's accept/reject differs from the spec's."""
 
-    input: str  # the first (or only) sequence, one character per step, e.g. "0110"
+    input: str  # the first (or only) sequence in the word syntax (rnnlab.symbols), e.g. "0110" or "s3 s12"
     input2: str | None  # the second sequence for pair alphabets ("x1x2" symbols), else None
     expected: list[int]  # the spec's output after every prefix
     got: list[int]  # the net's output after every prefix (1 iff v . h + c > 0)
     logits: list[float]  # v . h + c after every prefix
+    steps: tuple[str, ...] = ()  # the first sequence's symbol at every step, as printed in a table
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "steps"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,15 @@ def symbol_map(net: LearnedNet, spec: Automaton) -> np.ndarray:
     return np.array([spec.alphabet.index(s) for s in net.alphabet], dtype=np.int64)
 
 
+def spec_outputs(net: LearnedNet, spec: Automaton) -> np.ndarray:
+    """(Q,) the net's output (0/1) that each spec state asks for; ValueError when the spec is a Moore machine
+    whose labels are not 0 and 1, the outputs of an accept/reject net."""
+    if spec.moore and not set(spec.classes) <= {"0", "1"}:
+        raise ValueError(f"the spec is a Moore machine with labels {' '.join(spec.classes[:10])}; the net "
+                         f"{net.name!r} gives accept/reject (labels 0 and 1)")
+    return np.array([int(spec.classes[c]) for c in spec.out], dtype=np.int64)
+
+
 def inputs_up_to(net: LearnedNet, max_len: int) -> int:
     """How many inputs of length 1..max_len there are: A + A^2 + ... + A^max_len."""
     A = len(net.alphabet)
@@ -89,8 +104,7 @@ def bounded_check(net: LearnedNet, spec: Automaton, max_len: int,
     A = len(net.alphabet)
     to_spec = symbol_map(net, spec)
     delta = np.array(spec.delta, dtype=np.int64)[:, to_spec]  # (Q, A) in the net's symbol order
-    accept = np.zeros(len(spec.states), dtype=bool)
-    accept[list(spec.accept)] = True
+    accept = spec_outputs(net, spec)  # (Q,)
     S = torch.from_numpy(net.initial_state())[None, :]  # (P, D) states of the inputs of the level before
     q = np.array([spec.start], dtype=np.int64)  # (P,) spec states
     inputs = 0
@@ -124,9 +138,15 @@ def _disagreement(net: LearnedNet, spec: Automaton, index: int, t: int) -> Disag
     word = [(index // A ** (t - 1 - k)) % A for k in range(t)]  # base-A digits, most significant first
     logits = net.logits([word])[0]
     to_spec = symbol_map(net, spec)
-    expected = spec.outputs([int(to_spec[a]) for a in word])
+    want = spec_outputs(net, spec)
+    q, expected = spec.start, []
+    for a in word:
+        q = spec.delta[q][int(to_spec[a])]
+        expected.append(int(want[q]))
     symbols = [net.alphabet[a] for a in word]
-    two = all(len(s) == 2 for s in net.alphabet)
-    x1 = "".join(s[0] for s in symbols) if two else "".join(symbols)
-    x2 = "".join(s[1] for s in symbols) if two else None
-    return Disagreement(x1, x2, expected, [int(v > 0) for v in logits], [float(v) for v in logits])
+    if sequences(net) == 2:
+        x1, x2 = "".join(s[0] for s in symbols), "".join(s[1] for s in symbols)
+        steps = tuple(s[0] for s in symbols)
+    else:
+        x1, x2, steps = format_word(word, net.alphabet), None, tuple(symbols)
+    return Disagreement(x1, x2, expected, [int(v > 0) for v in logits], [float(v) for v in logits], steps)

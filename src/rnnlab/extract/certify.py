@@ -35,6 +35,7 @@ from rnnlab.extract import affine as af
 from rnnlab.extract import bounds as bd
 from rnnlab.extract.machine import Machine
 from rnnlab.fields import Field, FieldError
+from rnnlab.symbols import format_word
 
 FORMAT = "rnnlab-certificate/2"  # /1: steps = 1 only
 DEPTH = 12  # cuts allowed when checking that an image lies in a union of boxes
@@ -133,7 +134,7 @@ def _images(m: Machine, dfa: Automaton, lo: np.ndarray, hi: np.ndarray, q: int, 
                 continue
             zlo, zhi = m.affine_logit(nxt)
             if not (zlo[0] > 0 if pa in dfa.accept else zhi[0] < 0):
-                return out, "".join(dfa.alphabet[b] for b in w)
+                return out, format_word(w, dfa.alphabet)
             stack.append((nxt, pa, w))
     return out, None
 

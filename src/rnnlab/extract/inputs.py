@@ -1,12 +1,15 @@
 """Inputs written for a net, one a line (`rnnlab run --inputs FILE`), read and encoded a chunk at a time.
 
-A line is `x1`, or `x1,x2` for a net that reads two sequences of equal length: two-input rnnlab-net/1 nets
-(bits) and rnnlab-net/2 nets on a pair alphabet, whose symbol at step t is x1[t] x2[t]. Blank lines and
-lines starting with # are skipped; spaces around a line and its comma are ignored.
+A line is a word `x1` in the word syntax of `rnnlab.symbols` (symbols separated by spaces, or end to end
+when every symbol is one character), or `x1,x2` for a net that reads two sequences of equal length:
+two-input rnnlab-net/1 nets (bits) and rnnlab-net/2 nets on a pair alphabet (every symbol two characters),
+whose symbol at step t is x1[t] x2[t]; a pair alphabet's line may also be its symbols separated by spaces.
+Blank lines and lines starting with # are skipped; spaces around a line and its comma are ignored.
 
-A file of any size is read in chunks of about `chunk_symbols` steps. Each chunk is encoded at once, by one
-table lookup over the code points of all its characters (numpy) rather than one lookup per character in
-Python, so memory grows with the chunk and never with the file.
+A file of any size is read in chunks of about `chunk_symbols` steps. Each chunk is encoded at once: for
+one-character symbols by one table lookup over the code points of all its characters (numpy) rather than
+one lookup per character in Python; for longer names by one dictionary lookup per symbol. Memory grows with
+the chunk and never with the file.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 from rnnlab.exact.net import Net
 from rnnlab.extract.model import LearnedNet
 from rnnlab.extract.torch_net import TorchNet
+from rnnlab.symbols import compact, parse_word, symbol_index
 
 __all__ = ["CHUNK_SYMBOLS", "MAX_LENGTH", "Chunk", "InputsSummary", "check_inputs", "encode", "read_chunks",
            "sequences"]
@@ -30,21 +34,18 @@ BITS = ("0", "1")  # what an rnnlab-net/1 net reads in each sequence
 
 
 def sequences(net: Net | LearnedNet | TorchNet) -> int:
-    """How many input sequences a line carries: 2 for two-sequence nets and pair alphabets ("x1x2" symbols)."""
+    """How many input sequences a line carries: 2 for two-sequence nets and pair alphabets (every symbol two
+    characters, "x1x2"), else 1."""
     if isinstance(net, Net):
         return net.n_inputs
-    widths = {len(s) for s in net.alphabet}
-    if widths == {1} or widths == {2}:
-        return widths.pop()
-    raise ValueError(f"net {net.name!r}: its symbols {' '.join(net.alphabet)} are neither single characters nor "
-                     "pairs, so its inputs cannot be written as x1 or x1,x2")
+    return 2 if {len(s) for s in net.alphabet} == {2} else 1
 
 
 @dataclass(frozen=True)
 class Chunk:
     """Consecutive inputs of a file, as written and as the net reads them."""
 
-    texts: tuple[str, ...]  # each input as written, spaces dropped: x1 or x1,x2
+    texts: tuple[str, ...]  # each input as written, spaces dropped (one-character symbols) or made single: x1, x1,x2
     words: list[np.ndarray]  # each input encoded: (T,) symbol indices (rnnlab-net/2) or (T, n_inputs) bits (/1),
     #                          of the smallest integer type that holds them
     end: int  # bytes of the source read up to and including this chunk's last line
@@ -77,23 +78,33 @@ class _Symbols:
     #                                 entry stands for every larger code point)
     pairs: np.ndarray | None  # pair alphabets: (x1 character, x2 character) -> symbol index, -1: no such symbol
     alphabet: tuple[str, ...]  # the symbols an error message names
+    spaced: bool  # symbols of more than one character: a word is its symbols separated by single spaces
+    index: dict[str, int]  # symbol -> index, for spaced words (and a pair alphabet's words written as symbols)
 
     @classmethod
     def of(cls, net: Net | LearnedNet | TorchNet) -> _Symbols:
         two = sequences(net) == 2
         if isinstance(net, Net):
-            return cls(two, True, (_table(BITS),) * (2 if two else 1), None, BITS)
+            return cls(two, True, (_table(BITS),) * (2 if two else 1), None, BITS, False, symbol_index(BITS))
+        index = symbol_index(net.alphabet)
         if not two:
-            return cls(False, False, (_table(net.alphabet),), None, net.alphabet)
+            spaced = not compact(net.alphabet)
+            return cls(False, False, () if spaced else (_table(net.alphabet),), None, net.alphabet, spaced, index)
         firsts, seconds = sorted({s[0] for s in net.alphabet}), sorted({s[1] for s in net.alphabet})
         pairs = np.full((len(firsts), len(seconds)), -1, dtype=_index_type(len(net.alphabet)))
         for a, s in enumerate(net.alphabet):
             pairs[firsts.index(s[0]), seconds.index(s[1])] = a
-        return cls(True, False, (_table(firsts), _table(seconds)), pairs, net.alphabet)
+        return cls(True, False, (_table(firsts), _table(seconds)), pairs, net.alphabet, False, index)
+
+    def steps(self, x1: str) -> int:
+        """Steps of one normalised input (`_split`)."""
+        return x1.count(" ") + 1 if self.spaced else len(x1)
 
     def encode(self, x1s: list[str], x2s: list[str] | None) -> list[np.ndarray]:
         """Inputs as the net reads them: (T,) symbol indices (rnnlab-net/2) or (T, n_inputs) bits (/1).
         The first symbol outside the alphabet raises BadSymbol."""
+        if self.spaced:
+            return self._encode_spaced(x1s)
         lengths = np.fromiter(map(len, x1s), dtype=np.int64, count=len(x1s))
         joined = ["".join(x1s)] + (["".join(x2s)] if x2s is not None else [])  # every input end to end
         cols = [_lookup(table, text) for table, text in zip(self.tables, joined, strict=True)]  # (N,) each
@@ -122,6 +133,35 @@ class _Symbols:
             k = int(np.searchsorted(ends, p, side="right"))
             raise BadSymbol(k, p - int(ends[k] - lengths[k]), written(p), self.alphabet)
         return np.split(codes, np.cumsum(lengths)[:-1])
+
+    def _encode_spaced(self, x1s: list[str]) -> list[np.ndarray]:
+        """Words of symbols separated by single spaces: one dictionary lookup per symbol."""
+        words = [x.split(" ") for x in x1s]
+        get, out = self.index.get, []
+        dtype = _index_type(len(self.alphabet))
+        for k, w in enumerate(words):
+            codes = np.fromiter((get(s, -1) for s in w), dtype=np.int64, count=len(w))
+            if (codes < 0).any():
+                p = int(np.argmax(codes < 0))
+                raise BadSymbol(k, p, w[p], self.alphabet)
+            out.append(codes.astype(dtype))
+        return out
+
+    def normalise(self, x1: str, x2: str | None) -> tuple[str, str | None]:
+        """An input as written to its normal form: spaces dropped between one-character symbols, single between
+        longer ones; a pair alphabet's word of symbols (no x2) as x1, x2. ValueError for an unknown pair symbol."""
+        if self.two and x2 is None and not self.bits:
+            try:
+                word = parse_word(x1, self.alphabet, self.index)
+            except ValueError as e:
+                raise ValueError(f"the net reads two sequences: write x1,x2 or its symbols separated by spaces; {e}"
+                                 ) from None
+            return "".join(self.alphabet[a][0] for a in word), "".join(self.alphabet[a][1] for a in word)
+        if self.spaced:
+            return " ".join(x1.split()), x2
+        if " " in x1 or "\t" in x1:
+            x1 = "".join(x1.split())
+        return x1, x2
 
 
 def _index_type(n: int) -> type[np.signedinteger]:
@@ -153,27 +193,36 @@ def encode(net: Net | LearnedNet | TorchNet, x1: str, x2: str | None) -> np.ndar
     """One input as the net reads it: (T, n_inputs) bits (rnnlab-net/1) or (T,) symbol indices (rnnlab-net/2).
     A symbol outside the net's alphabet raises ValueError naming it and its step."""
     symbols = _Symbols.of(net)
-    if symbols.two != (x2 is not None):
-        raise ValueError(f"net {net.name!r} reads " + ("two sequences: write x1,x2" if symbols.two else
-                                                       "one sequence: write x1 alone"))
-    return symbols.encode([x1], None if x2 is None else [x2])[0].astype(np.int64)
+    x1, x2 = _split(x1 if x2 is None else f"{x1},{x2}", symbols, net.name)
+    try:
+        return symbols.encode([x1], None if x2 is None else [x2])[0].astype(np.int64)
+    except BadSymbol as e:
+        raise ValueError(str(e)) from None
 
 
-def _split(line: str, two: bool, name: str) -> tuple[str, str | None]:
-    """A stripped, non-comment line as (x1, x2 or None); ValueError saying what is wrong with it."""
-    parts = [p.strip() for p in line.split(",")] if "," in line else [line]
+def _split(line: str, symbols: _Symbols, name: str) -> tuple[str, str | None]:
+    """A stripped, non-comment line as (x1, x2 or None), normalised (`_Symbols.normalise`); ValueError saying
+    what is wrong with it."""
+    parts = [p.strip() for p in line.split(",")] if "," in line else [line.strip()]
     if len(parts) > 2:
         raise ValueError(f"{len(parts)} sequences; write one input x1 or two, x1,x2")
     if not all(parts):
         raise ValueError(f"an empty sequence in {line[:40]!r}; write x1 or x1,x2")
-    if len(parts) == 2 and len(parts[0]) != len(parts[1]):
-        raise ValueError(f"x1 has {len(parts[0])} symbols but x2 has {len(parts[1])}; they must be equal")
-    if len(parts[0]) > MAX_LENGTH:
-        raise ValueError(f"{len(parts[0])} symbols; at most {MAX_LENGTH}")
-    if two != (len(parts) == 2):
-        raise ValueError(f"net {name!r} reads " + ("two sequences: write x1,x2" if two else
-                                                   "one sequence: write x1 alone"))
-    return parts[0], parts[1] if len(parts) == 2 else None
+    x2: str | None
+    if len(parts) == 2:  # one character a step in each sequence
+        x1, x2 = ("".join(p.split()) for p in parts)
+        if len(x1) != len(x2):
+            raise ValueError(f"x1 has {len(x1)} symbols but x2 has {len(x2)}; they must be equal")
+        if not symbols.two:
+            raise ValueError(f"net {name!r} reads one sequence: write x1 alone")
+    elif symbols.two and symbols.bits:
+        raise ValueError(f"net {name!r} reads two sequences: write x1,x2")
+    else:
+        x1, x2 = symbols.normalise(parts[0], None)
+    n = symbols.steps(x1)
+    if n > MAX_LENGTH:
+        raise ValueError(f"{n} symbols; at most {MAX_LENGTH}")
+    return x1, x2
 
 
 def read_chunks(lines: Iterable[bytes], net: Net | LearnedNet | TorchNet, source: str = "inputs",
@@ -219,18 +268,19 @@ def read_chunks(lines: Iterable[bytes], net: Net | LearnedNet | TorchNet, source
             if not line or line.startswith("#"):
                 continue
             try:
-                x1, x2 = _split(line, symbols.two, net.name)
+                x1, x2 = _split(line, symbols, net.name)
             except ValueError as e:
                 encoded()
                 raise ValueError(f"{source!r} line {n}: {e}") from None
-            if texts and steps + len(x1) > chunk_symbols:
+            n_steps = symbols.steps(x1)
+            if texts and steps + n_steps > chunk_symbols:
                 yield chunk(before)
             numbers.append(n)
             x1s.append(x1)
             texts.append(x1 if x2 is None else f"{x1},{x2}")
             if x2 is not None:
                 x2s.append(x2)
-            steps += len(x1)
+            steps += n_steps
     if texts:
         yield chunk(end)
     if not inputs:

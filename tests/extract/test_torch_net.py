@@ -122,7 +122,7 @@ def test_state_dict_import_equals_from_torch(cell: str) -> None:
     (lambda: from_torch(nn.GRU(3, 4, bidirectional=True), nn.Linear(8, 1), "abc"), "bidirectional"),
     (lambda: from_torch(nn.LSTM(3, 4, proj_size=2), nn.Linear(2, 1), "abc"), "proj_size"),
     (lambda: from_torch(nn.GRU(3, 4), nn.Conv1d(4, 1, 1), "abc"), "Conv1d"),
-    (lambda: from_torch(nn.GRU(3, 4), nn.Linear(4, 1), "ab"), "alphabet has 2 names"),
+    (lambda: from_torch(nn.GRU(3, 4), nn.Linear(4, 1), "ab"), "2 symbol names were given, but the net reads 3"),
     (lambda: import_state_dict({"rnn.weight_ih_l0": torch.zeros(4, 3), "rnn.weight_hh_l0": torch.zeros(4, 4),
                                 "x.running_mean": torch.zeros(4)}), "x.running_mean"),
     (lambda: import_state_dict({"rnn.weight_ih_l0": torch.zeros(8, 3), "rnn.weight_hh_l0": torch.zeros(8, 4),

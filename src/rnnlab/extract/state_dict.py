@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnlab.extract.torch_net import Block, HeadOp, TorchNet
+from rnnlab.extract.torch_net import Block, HeadOp, TorchNet, assemble
 
 __all__ = ["BETWEEN", "import_state_dict", "load_state_dict"]
 
@@ -120,14 +120,8 @@ def import_state_dict(sd: Mapping[str, torch.Tensor], *, nonlinearity: str = "ta
         embedding = others[rest[0]]["weight"].numpy().copy()
     V = blocks[0].input_size if embedding is None else embedding.shape[0]
     symbols = tuple(alphabet) if alphabet is not None else tuple(str(k) for k in range(V))
-    if len(symbols) != V:
-        raise ValueError(f"the net reads {V} symbols ({'embedding rows' if embedding is not None else 'one-hot'}), "
-                         f"but {len(symbols)} names were given")
-    C = next(o.W.shape[0] for o in reversed(ops) if o.W is not None)
-    if labels is None:
-        labels = tuple(str(k) for k in range(C)) if C > 2 else ("0", "1")
-    return TorchNet(name or "imported", symbols, tuple(blocks), tuple(ops), embedding, tuple(labels), tuple(prefix),
-                    tuple(suffix), grouped=len(blocks) > 1)
+    return assemble(name or "imported", symbols, blocks, ops, embedding, labels, prefix, suffix, batch_first=False,
+                    grouped=len(blocks) > 1)
 
 
 def _block(module: str, layers: dict[int, dict[str, torch.Tensor]], nonlinearity: str, found: str) -> Block:

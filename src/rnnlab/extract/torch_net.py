@@ -546,14 +546,21 @@ def from_torch(rnn: nn.Module | Sequence[nn.Module], readout: nn.Module | Sequen
         if not isinstance(embedding, nn.Embedding):
             raise ValueError(f"embedding is {type(embedding).__name__}; give an nn.Embedding or None (one-hot)")
         emb = _param(embedding.weight)
-    alphabet = tuple(str(s) for s in alphabet)
-    rows = len(alphabet)
-    n = blocks[0].input_size if emb is None else emb.shape[0]
-    if rows != n:
-        raise ValueError(f"alphabet has {rows} names, but the net reads {n} "
-                         f"{'one-hot positions' if emb is None else 'embedding rows'}")
+    return assemble(name or "torch-net", tuple(str(s) for s in alphabet), blocks, head, emb, labels, prefix, suffix,
+                    batch_first, grouped)
+
+
+def assemble(name: str, symbols: Sequence[str], blocks: Sequence[Block], head: Sequence[HeadOp],
+             embedding: np.ndarray | None, labels: Sequence[str] | None, prefix: Sequence[str],
+             suffix: Sequence[str], batch_first: bool, grouped: bool) -> TorchNet:
+    """The net of these parts, with one name per input index checked and the labels defaulted ("0", "1" for one
+    or two outputs, else "0".."C-1"); from_torch and the state_dict import both end here."""
+    n = blocks[0].input_size if embedding is None else embedding.shape[0]
+    if len(symbols) != n:
+        raise ValueError(f"{len(symbols)} symbol names were given, but the net reads {n} "
+                         f"{'one-hot positions' if embedding is None else 'embedding rows'}")
     C = next(o.W.shape[0] for o in reversed(head) if o.W is not None)
     if labels is None:
         labels = tuple(str(k) for k in range(C)) if C > 2 else ("0", "1")
-    return TorchNet(name or "torch-net", alphabet, tuple(blocks), tuple(head), emb, tuple(labels), tuple(prefix),
+    return TorchNet(name, tuple(symbols), tuple(blocks), tuple(head), embedding, tuple(labels), tuple(prefix),
                     tuple(suffix), batch_first, grouped)

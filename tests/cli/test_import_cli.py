@@ -93,3 +93,28 @@ def test_refusals(tmp_path: Path, capsys) -> None:
 def test_a_pytorch_file_given_as_a_net_points_to_import(tmp_path: Path, capsys) -> None:
     torch.save(_model("gru", 1).state_dict(), tmp_path / "m.pt")
     assert "rnnlab import" in _refused(capsys, ["run", str(tmp_path / "m.pt"), "--input", "01"])
+
+
+def test_files_that_are_not_pytorch_files_say_what_they_are(tmp_path: Path, capsys) -> None:
+    spec = tmp_path / "spec.json"
+    spec.write_text('{"alphabet": ["0", "1"], "states": ["a"], "start": "a", "accept": [], '
+                    '"transitions": {"a": {"0": "a", "1": "a"}}}')
+    words = tmp_path / "words.txt"
+    words.write_text("0110\n")
+    torch.save(_model("gru", 1).state_dict(), tmp_path / "m.pt")
+    net = tmp_path / "m.json"
+    assert main(["import", str(tmp_path / "m.pt"), "--alphabet", "<s>,0,1,</s>", "--out", str(net)]) == 0
+    capsys.readouterr()
+    out = str(tmp_path / "x.json")
+    assert "is JSON text, not a PyTorch file" in _refused(capsys, ["import", str(spec), "--out", out])
+    assert "is text, not a PyTorch file" in _refused(capsys, ["import", str(words), "--out", out])
+    assert "already an rnnlab net file" in _refused(capsys, ["import", str(net), "--out", out])
+    assert not Path(out).exists()
+
+
+@pytest.mark.parametrize("alphabet, named", [("<s>,0,0,</s>", "symbols[2] is '0', as is symbols[1]"),
+                                             ("<s>,0,#1,</s>", "symbols[2] is '#1'")])
+def test_symbol_names_follow_the_word_syntax(tmp_path: Path, capsys, alphabet: str, named: str) -> None:
+    torch.save(_model("gru", 1).state_dict(), tmp_path / "m.pt")
+    err = _refused(capsys, ["import", str(tmp_path / "m.pt"), "--alphabet", alphabet, "--out", str(tmp_path / "x")])
+    assert named in err

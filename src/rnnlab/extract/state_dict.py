@@ -39,6 +39,7 @@ def _found(sd: Mapping[str, Any]) -> str:
 def load_state_dict(path: str | Path, trust_pickle: bool = False) -> dict[str, torch.Tensor]:
     """The tensors of a torch.save'd state_dict, loaded with weights_only=True (no code in the file runs). A
     whole pickled module needs its code run: refused unless trust_pickle, then its state_dict() is taken."""
+    _check_torch_file(path)
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -60,6 +61,26 @@ def load_state_dict(path: str | Path, trust_pickle: bool = False) -> dict[str, t
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise ValueError(f"{str(path)!r} holds {type(obj).__name__}, not a state_dict of tensors; {SAVE_ADVICE}")
     return {str(k): v.detach().to(torch.float32) for k, v in obj.items()}
+
+
+def _check_torch_file(path: str | Path) -> None:
+    """Refuse, saying what it is, a file that torch.save cannot have written (it writes a zip archive, or a
+    pickle in the legacy format): torch.load's own complaint about such a file names no cause a user can act on."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except FileNotFoundError:
+        raise ValueError(f"cannot read {str(path)!r}: no such file") from None
+    except OSError as e:
+        raise ValueError(f"cannot read {str(path)!r}: {e.strerror}") from None
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        return
+    text = head.lstrip()
+    if text.startswith(b"{") and b'"format"' in head and b"rnnlab-net/" in head:
+        raise ValueError(f"{str(path)!r} is already an rnnlab net file; run, verify or extract it as it is")
+    what = "empty" if not head else "JSON text" if text[:1] in (b"{", b"[") else "a binary file" if b"\x00" in head \
+        else "text"
+    raise ValueError(f"{str(path)!r} is {what}, not a PyTorch file (torch.save writes a zip archive); {SAVE_ADVICE}")
 
 
 def import_state_dict(sd: Mapping[str, torch.Tensor], *, nonlinearity: str = "tanh",

@@ -36,6 +36,7 @@ from torch import Tensor, nn
 from rnnlab.exact.automaton import load_json
 from rnnlab.fields import Field, FieldError
 from rnnlab.files import write_atomic
+from rnnlab.symbols import check_symbols
 
 FORMAT = "rnnlab-net/3"
 CELLS = ("rnn_tanh", "rnn_relu", "gru", "lstm")
@@ -259,9 +260,8 @@ class TorchNet:
     meta: dict[str, Any] = field(default_factory=dict)  # free-form
 
     def __post_init__(self) -> None:
+        check_symbols(self.symbols, "symbols")
         S = len(self.symbols)
-        if S < 1 or len(set(self.symbols)) != S:
-            raise ValueError("'symbols' must be a non-empty list of distinct names")
         if not self.blocks:
             raise ValueError("a net needs at least one recurrent block")
         width = S if self.embedding is None else self.embedding.shape[1]

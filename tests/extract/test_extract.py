@@ -224,3 +224,26 @@ def test_query_cache_answers_as_the_net_runs_even_when_dropped(max_nodes: int) -
         sul.post()
         assert walked == row.tolist()
     assert sul.nodes <= max_nodes + 1
+
+
+@pytest.mark.parametrize("weight", [1e300, 1e30])
+def test_a_net_whose_state_overflows_is_not_certified_and_warns_nothing(weight: float, tmp_path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Identity units with huge recurrent weights: the state leaves float64's range within a few symbols (1e300
+    at once, 1e30 after about ten). No box holds a non-finite state, so there is no proof, said so in one line,
+    and no numpy warning on the way (the suite turns warnings into errors)."""
+    data = get_net_dict("all-ones")
+    for L in data["layers"]:
+        L["W"] = [[weight for _ in row] for row in L["W"]]
+        L["activation"] = {"kind": "identity"}
+    (tmp_path / "n.json").write_text(json.dumps(data))
+    assert main(["extract", str(tmp_path / "n.json"), "--time-limit", "5", "--json"]) == 1
+    r = json.loads(capsys.readouterr().out)
+    assert r["certificate"] is None and not r["dfa_certified"]
+    assert "not finite" in r["reason"], r["reason"]
+
+
+def get_net_dict(name: str) -> dict[str, Any]:
+    from rnnlab.exact.sheet import get_net
+
+    return get_net(name).to_dict()

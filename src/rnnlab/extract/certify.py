@@ -139,6 +139,10 @@ def _images(m: Machine, dfa: Automaton, lo: np.ndarray, hi: np.ndarray, q: int, 
     return out, None
 
 
+def _finite(images: list[tuple[int, np.ndarray, np.ndarray]]) -> bool:
+    return all(np.isfinite(lo).all() and np.isfinite(hi).all() for _, lo, hi in images)
+
+
 def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps: int = 1,
             deadline: float = float("inf"), clock: Callable[[], float] = time.monotonic) -> str | None:
     """None if the regions prove dfa (module docstring), else the first failed condition in words (past
@@ -237,6 +241,17 @@ def search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: 
     trained net's states often settle only after a few symbols), for each k with A^k <= SEARCH_BRANCHES.
     Stops at deadline on clock (checked between boxes) with the last attempt's failure (OUT_OF_TIME when the
     limit cut the first attempt short)."""
+    for q, P in points.items():
+        if not np.isfinite(P).all():
+            return Failure(q, f"the net's state in DFA state {dfa.states[q]} is not finite (it overflows): no box "
+                              "can hold it")
+    # a net that overflows only from a grown box gives non-finite images, refused below: no warning meanwhile
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _search(m, dfa, points, deadline, radii, cap, max_steps, steps, clock)
+
+
+def _search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: float, radii: tuple[float, ...],
+            cap: int, max_steps: int, steps: tuple[int, ...], clock: Callable[[], float]) -> Certificate | Failure:
     failure = Failure(dfa.start, OUT_OF_TIME)  # the last attempt's failure, once there is one
     A = len(dfa.alphabet)
     seeds: dict[float, list[tuple[int, np.ndarray, np.ndarray]]] = {}  # the clusters depend on the radius only
@@ -298,6 +313,8 @@ def _grow(m: Machine, dfa: Automaton, seeds: list[tuple[int, np.ndarray, np.ndar
     images, bad = _images(m, dfa, m.h0, m.h0, dfa.start, n_steps)
     if bad is not None:
         return Failure(dfa.start, f"the readout after {bad!r} is on the wrong side")
+    if not _finite(images):
+        return Failure(dfa.start, "the states reached from h0 are not finite (the net overflows)")
     for q, lo, hi in images:
         place(lo, hi, q)
     work = list(range(len(boxes)))
@@ -319,6 +336,9 @@ def _grow(m: Machine, dfa: Automaton, seeds: list[tuple[int, np.ndarray, np.ndar
         if bad is not None:
             return Failure(q, f"from a region of state {dfa.states[q]}, the readout after {bad!r} crosses the "
                               "threshold")
+        if not _finite(images):
+            return Failure(q, f"from a region of state {dfa.states[q]}, an image is not finite (the net's state "
+                              "overflows): no box can hold it")
         for p, ilo, ihi in images:
             grown = place(ilo, ihi, p)
             if grown is not None and grown not in queued:

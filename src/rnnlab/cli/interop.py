@@ -41,7 +41,8 @@ def import_cmd(state_dict: str, out: str, alphabet: str | None, prefix: str | No
                nonlinearity: str, head: str | None, between: str | None, softmax: bool, labels: str | None,
                name: str | None, trust_pickle: bool, as_json: bool) -> None:
     """Read a PyTorch net from a torch.save'd state_dict (nn.RNN / nn.GRU / nn.LSTM, any layers, an optional
-    nn.Embedding, a Linear head) and write it as an rnnlab net file, run exactly as the module runs.
+    nn.Embedding, a Linear head) and write it as an rnnlab net file (rnnlab-net/3) that runs the module itself,
+    step by step in float32: its decisions are the module's, but within 1e-5 of a tie.
 
     Cell, layers and sizes come from the parameter names and shapes; options say what they cannot.
 

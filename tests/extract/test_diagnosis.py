@@ -145,3 +145,18 @@ def test_the_command_prints_the_diagnosis_and_json_holds_it(tmp_path: object, ca
     assert d["kind"] == "readout" and d["state"] == js["dfa"]["states"][f.state] and d["word"] == f.word
     assert d["readout"] == list(f.readout) and d["attempt"] == {"radius": 0.25, "steps": 1}
     assert d["contraction"]["max"] > 0 and d["hints"]
+
+
+def test_regions_that_do_not_close_say_which_image_kept_leaving_them() -> None:
+    """Tomita 4's compiled net, its search allowed 5 image computations (it needs more): the most recurrent
+    growth is named, with how far its image lay outside the state's regions."""
+    spec = TOMITA["tomita4"]
+    m = Machine(learned_from_compiled(spec))
+    points = _points(m, spec)
+    f = certify.search(m, spec, points, float("inf"), radii=(0.25,), steps=(1,), max_steps=5)
+    assert isinstance(f, certify.Failure) and f.kind == "closure" and f.attempt == (0.25, 1)
+    assert f.source is not None and f.word in spec.alphabet and f.excess is not None and f.excess > 0
+    assert f.width is not None and f.width >= 0
+    d = diagnose(m, spec, f, points)
+    assert d.where().startswith(f"the image of a region of state {spec.states[f.source]} after {f.word!r} kept "
+                                f"leaving the regions of state {spec.states[f.state]}, by up to {f.excess:.3g}")

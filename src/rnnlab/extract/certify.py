@@ -391,9 +391,12 @@ def _grow(m: Machine, dfa: Automaton, seeds: list[tuple[int, np.ndarray, np.ndar
         if clock() > deadline:
             return Failure(state[work[0]], OUT_OF_TIME, "time", work=steps)
         if steps > max_steps:
+            unclosed = f"the regions did not close within {max_steps} image computations"
+            if not growths:
+                return Failure(state[work[0]], unclosed, "closure", work=steps)
+            # the growth that recurred most: the image that kept leaving its state's regions
             (p, w, q), (_, ex, width) = max(growths.items(), key=lambda kv: kv[1][0])
-            return Failure(q, f"the regions did not close within {max_steps} image computations", "closure",
-                           source=p, word=word(w), excess=ex, width=width, work=steps)
+            return Failure(q, unclosed, "closure", source=p, word=word(w), excess=ex, width=width, work=steps)
         j = work.pop()
         queued.discard(j)
         q = state[j]

@@ -192,7 +192,7 @@ class Diagnosis:
                 what += " has readout"
             margin = "" if self.margin is None else f"; the state's visited points come within {self.margin:.3g} of 0"
             return f"{what} [{zlo:.4g}, {zhi:.4g}]: {self.crossing:.3g} past the threshold 0{margin}{at}"
-        if self.kind == "closure" and self.excess is not None:
+        if self.kind == "closure" and self.excess is not None and self.width is not None:
             return (f"the image of a region of state {self.source} after {self.word!r} kept leaving the regions of "
                     f"state {self.state}, by up to {self.excess:.3g} (the image box {self.width:.3g} wide){at}")
         return f"{self.reason}{at}"

@@ -142,6 +142,8 @@ def _headline(net_name: str, r: ExtractResult, against: str | None, cert_path: s
     lines.append(dfa)
     if r.reason and r.status != "wrong":  # a wrong input is its own reason
         lines.append(f"  why not certified: {r.reason}")
+        if r.diagnosis is not None:
+            lines.extend(r.diagnosis.lines())
     spent = ", ".join(f"{PHASE_LABELS[p]} {s:.1f}" for p, s in {"startup": startup, **r.phases}.items())
     cut = f"; the limit cut short the {', '.join(PHASES[p] for p in r.out_of_time)}" if r.out_of_time else ""
     lines.append(f"  time: {startup + r.seconds:.1f} s of the {limit:g} s limit ({spent} s){cut}")
@@ -232,6 +234,7 @@ def extract_cmd(net_name: str, against: str | None, out: str | None, cert_out: s
                    "regions": len(r.certificate.regions) if r.certificate else None,
                    "seconds": r.seconds, "startup_seconds": startup, "time_limit": time_limit, "phases": r.phases,
                    "out_of_time": r.out_of_time, "rounds": r.rounds, "queries": r.queries, "reason": r.reason,
+                   "diagnosis": r.diagnosis.to_dict() if r.diagnosis is not None else None,
                    "dfa": r.dfa.to_dict(), "out": out})
         return 0 if r.ok else 1
     for line in _headline(net_name, r, against, cert_path, time_limit, startup):

@@ -25,7 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -75,10 +75,32 @@ class Certificate:
         }
 
 
+FAILURE_KINDS = ("readout", "closure", "time", "overflow", "other")
+
+
 @dataclass(frozen=True)
 class Failure:
+    """Why a search attempt found no proof: the condition in words, and where, for a diagnosis (`diagnosis`).
+
+    kind "readout": a region of `state` (grown last to hold the image of a region of `source` after `word`) has
+    readout interval `readout` on the wrong side of 0, or, `after_word`, the image of a region of `source` (of
+    h0 when None) after `word`, in `state`, has; "closure": the regions kept growing (the last growth:
+    the image of a region of `source` after `word` lay up to `excess` outside the nearest region of `state`, the
+    image box `width` wide); "time", "overflow", "other" as the reason says."""
+
     state: int  # DFA state whose box could not be closed or kept on its side of the readout
     reason: str  # one line: which condition failed
+    kind: str = "other"  # one of FAILURE_KINDS
+    source: int | None = None  # DFA state of the region whose image failed (None: the region itself, or h0)
+    word: str | None = None  # the input (1..k symbols) from a region of source whose image failed
+    readout: tuple[float, float] | None = None  # readout: [zlo, zhi] of the logit where it crossed 0
+    excess: float | None = None  # closure: largest distance per dimension of the image outside the nearest region
+    width: float | None = None  # closure: the image box's largest width; readout: the failing region's
+    box: tuple[np.ndarray, np.ndarray] | None = None  # the region (readout) or image box (closure) that failed
+    attempt: tuple[float, int] | None = None  # (clustering radius, k steps) of the search attempt
+    after_word: bool = False  # readout: the interval is of the image after word, not of a region of state
+    work: int = 0  # image computations the attempt did before it failed (how far it got)
+    cut: bool = False  # the time limit ended the search after this failure, before every attempt was made
 
 
 def net_digest(net_dict: dict[str, Any]) -> str:
@@ -115,32 +137,37 @@ def _readout_ok(m: Machine, lo: np.ndarray, hi: np.ndarray, accepting: bool) -> 
     return bool(zlo[0] > 0) if accepting else bool(zhi[0] < 0)
 
 
+Image = tuple[int, np.ndarray, np.ndarray, tuple[int, ...]]  # (DFA state reached, lo, hi, the input)
+Crossing = tuple[str, float, float, int]  # (input in words, zlo, zhi, DFA state reached): readout on the wrong side
+
+
 def _images(m: Machine, dfa: Automaton, lo: np.ndarray, hi: np.ndarray, q: int, steps: int
-            ) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], str | None]:
+            ) -> tuple[list[Image], Crossing | None]:
     """The images of [lo, hi] (the net in DFA state q) after every input of `steps` symbols, as (DFA state,
-    box), and the first input shorter than `steps` after which the readout is not on its state's side (in
-    words), else None. One step: intervals (intersected with affine forms for gated cells); more: affine
-    forms carried through all the steps, so the dependence on the starting box survives."""
+    box, input), and the first input shorter than `steps` after which the readout is not on its state's side
+    (in words, with the readout interval), else None. One step: intervals (intersected with affine forms for
+    gated cells); more: affine forms carried through all the steps, so the dependence on the starting box
+    survives."""
     if steps == 1:
-        return [(dfa.delta[q][a], *m.box_step(lo, hi, a)) for a in range(len(dfa.alphabet))], None
-    out: list[tuple[int, np.ndarray, np.ndarray]] = []
+        return [(dfa.delta[q][a], *m.box_step(lo, hi, a), (a,)) for a in range(len(dfa.alphabet))], None
+    out: list[Image] = []
     stack: list[tuple[af.Form, int, tuple[int, ...]]] = [(af.of_box(lo, hi), q, ())]
     while stack:
         form, p, word = stack.pop()
         for a in range(len(dfa.alphabet)):
             nxt, pa, w = af.fold(m.affine_step(form, a)), dfa.delta[p][a], (*word, a)
             if len(w) == steps:
-                out.append((pa, *af.box(nxt)))
+                out.append((pa, *af.box(nxt), w))
                 continue
             zlo, zhi = m.affine_logit(nxt)
             if not (zlo[0] > 0 if pa in dfa.accept else zhi[0] < 0):
-                return out, format_word(w, dfa.alphabet)
+                return out, (format_word(w, dfa.alphabet), float(zlo[0]), float(zhi[0]), pa)
             stack.append((nxt, pa, w))
     return out, None
 
 
-def _finite(images: list[tuple[int, np.ndarray, np.ndarray]]) -> bool:
-    return all(np.isfinite(lo).all() and np.isfinite(hi).all() for _, lo, hi in images)
+def _finite(images: list[Image]) -> bool:
+    return all(np.isfinite(lo).all() and np.isfinite(hi).all() for _, lo, hi, _ in images)
 
 
 def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps: int = 1,
@@ -160,8 +187,8 @@ def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps
     empty = (np.zeros((0, m.D)), np.zeros((0, m.D)))
     images, bad = _images(m, dfa, m.h0, m.h0, dfa.start, steps)
     if bad is not None:
-        return f"the readout after {bad!r} is not on its state's side"
-    for q, lo, hi in images:
+        return f"the readout after {bad[0]!r} is not on its state's side"
+    for q, lo, hi, _ in images:
         if not _covered(lo, hi, *stacked.get(q, empty), depth):
             return f"the state after {steps} step(s) from h0 leaves the regions of state {dfa.states[q]}"
     for k, r in enumerate(regions):
@@ -172,8 +199,9 @@ def _verify(m: Machine, dfa: Automaton, regions: list[Region], depth: int, steps
             return f"region {k} (state {dfa.states[r.state]}): the readout is not {side} throughout"
         images, bad = _images(m, dfa, r.lo, r.hi, r.state, steps)
         if bad is not None:
-            return f"region {k} (state {dfa.states[r.state]}): the readout after {bad!r} is not on its state's side"
-        for q, lo, hi in images:
+            return (f"region {k} (state {dfa.states[r.state]}): the readout after {bad[0]!r} is not on its state's "
+                    "side")
+        for q, lo, hi, _ in images:
             if not _covered(lo, hi, *stacked.get(q, empty), depth):
                 return (f"region {k} (state {dfa.states[r.state]}): an image after {steps} step(s) leaves the "
                         f"regions of state {dfa.states[q]}")
@@ -239,12 +267,12 @@ def search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: 
     """Try to prove dfa for the net from visited states points[q] (n_q, D) (module docstring): boxes closed
     under one step first, then under k steps (nets that contract over k steps but expand boxes in one: a
     trained net's states often settle only after a few symbols), for each k with A^k <= SEARCH_BRANCHES.
-    Stops at deadline on clock (checked between boxes) with the last attempt's failure (OUT_OF_TIME when the
-    limit cut the first attempt short)."""
+    Fails with the failure of the attempt that got furthest (`_further`); stops at deadline on clock (checked
+    between boxes) with that failure marked cut, or OUT_OF_TIME when the limit cut the first attempt short."""
     for q, P in points.items():
         if not np.isfinite(P).all():
             return Failure(q, f"the net's state in DFA state {dfa.states[q]} is not finite (it overflows): no box "
-                              "can hold it")
+                              "can hold it", "overflow")
     # a net that overflows only from a grown box gives non-finite images, refused below: no warning meanwhile
     with np.errstate(over="ignore", invalid="ignore"):
         return _search(m, dfa, points, deadline, radii, cap, max_steps, steps, clock)
@@ -252,21 +280,43 @@ def search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: 
 
 def _search(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], deadline: float, radii: tuple[float, ...],
             cap: int, max_steps: int, steps: tuple[int, ...], clock: Callable[[], float]) -> Certificate | Failure:
-    failure = Failure(dfa.start, OUT_OF_TIME)  # the last attempt's failure, once there is one
+    failure: Failure | None = None  # the failure of the attempt that got furthest (`_further`)
     A = len(dfa.alphabet)
     seeds: dict[float, list[tuple[int, np.ndarray, np.ndarray]]] = {}  # the clusters depend on the radius only
     for k in [k for k in steps if k == 1 or A**k <= SEARCH_BRANCHES] if m.affine else (1,):
         for radius in radii:
             if clock() > deadline:
-                return failure
+                return _out_of_time(failure, dfa)
             if radius not in seeds:
                 seeds[radius] = [(q, lo, hi) for q, P in points.items() for lo, hi in _clusters(P, radius, cap)]
             # k steps cost A^k affine steps per box: fewer boxes allowed
             out = _grow(m, dfa, seeds[radius], radius, deadline, max_steps, k, 400 if k == 1 else 64, clock)
             if isinstance(out, Certificate):
                 return out
-            failure = out
+            if out.kind == "time":
+                return _out_of_time(failure, dfa)
+            out = replace(out, attempt=(radius, k))
+            failure = out if failure is None or _further(out, failure) else failure
+    assert failure is not None
     return failure
+
+
+def _further(new: Failure, old: Failure) -> bool:
+    """Whether the attempt that failed with `new` got further than the one of `old`: it did more image
+    computations before failing (ties: the later attempt, which has the smaller radius or more steps)."""
+    return new.work >= old.work
+
+
+def _out_of_time(failure: Failure | None, dfa: Automaton) -> Failure:
+    """The time ran out: the furthest attempt's failure so far, marked cut; OUT_OF_TIME when there is none."""
+    if failure is None:
+        return Failure(dfa.start, OUT_OF_TIME, "time")
+    return replace(failure, cut=True)
+
+
+def _excess(lo: np.ndarray, hi: np.ndarray, blo: np.ndarray, bhi: np.ndarray) -> float:
+    """How far [lo, hi] reaches outside [blo, bhi]: the largest distance over the dimensions and both sides."""
+    return float(max(np.max(blo - lo), np.max(hi - bhi), 0.0))
 
 
 def _grow(m: Machine, dfa: Automaton, seeds: list[tuple[int, np.ndarray, np.ndarray]], radius: float,
@@ -274,21 +324,32 @@ def _grow(m: Machine, dfa: Automaton, seeds: list[tuple[int, np.ndarray, np.ndar
           clock: Callable[[], float] = time.monotonic) -> Certificate | Failure:
     boxes: list[list[np.ndarray]] = []  # [lo, hi] per region, grown in place
     state: list[int] = []
+    grown_by: list[tuple[int, tuple[int, ...]] | None] = []  # per region: (DFA state, input) of its last growth
+    # (source state, input, state reached) -> [growths, largest excess, the image's width then]: for a diagnosis
+    growths: dict[tuple[int, tuple[int, ...], int], list[float]] = {}
     for q, lo, hi in seeds:  # (DFA state, box) each
         boxes.append([lo.copy(), hi.copy()])
         state.append(q)
+        grown_by.append(None)
     of_state: dict[int, list[int]] = {}
     for k, q in enumerate(state):
         of_state.setdefault(q, []).append(k)
 
-    def place(lo: np.ndarray, hi: np.ndarray, q: int) -> int | None:
+    def place(lo: np.ndarray, hi: np.ndarray, q: int, by: tuple[int, tuple[int, ...]] | None = None) -> int | None:
         """Make the regions of q cover [lo, hi]; the index of a grown (or new) region, None if none changed."""
         ks = of_state.get(q, [])
         if covered(lo, hi, [(boxes[k][0], boxes[k][1]) for k in ks], DEPTH):
             return None
+        if by is not None and ks:  # bookkeeping for the diagnosis only
+            g = growths.setdefault((*by, q), [0.0, 0.0, 0.0])
+            ex = min(_excess(lo, hi, *boxes[k]) for k in ks)
+            g[0] += 1
+            if ex >= g[1]:
+                g[1], g[2] = ex, float(np.max(hi - lo))
         if not ks:
             boxes.append([lo.copy(), hi.copy()])
             state.append(q)
+            grown_by.append(by)
             of_state[q] = [len(boxes) - 1]
             return len(boxes) - 1
 
@@ -300,6 +361,7 @@ def _grow(m: Machine, dfa: Automaton, seeds: list[tuple[int, np.ndarray, np.ndar
         if growth(k) > radius and len(boxes) < max_regions:  # far from every region of q: a region of its own
             boxes.append([lo.copy(), hi.copy()])
             state.append(q)
+            grown_by.append(by)
             of_state[q].append(len(boxes) - 1)
             return len(boxes) - 1
         blo, bhi = boxes[k]
@@ -308,46 +370,62 @@ def _grow(m: Machine, dfa: Automaton, seeds: list[tuple[int, np.ndarray, np.ndar
         nlo = np.where(nlo < blo, nlo - 0.1 * (blo - nlo) - 1e-7, nlo)
         nhi = np.where(nhi > bhi, nhi + 0.1 * (nhi - bhi) + 1e-7, nhi)
         boxes[k] = [nlo, nhi]
+        grown_by[k] = by
         return k
+
+    def word(w: tuple[int, ...]) -> str:
+        return format_word(w, dfa.alphabet)
 
     images, bad = _images(m, dfa, m.h0, m.h0, dfa.start, n_steps)
     if bad is not None:
-        return Failure(dfa.start, f"the readout after {bad!r} is on the wrong side")
+        return Failure(bad[3], f"the readout after {bad[0]!r} is on the wrong side", "readout", word=bad[0],
+                       readout=bad[1:3], after_word=True)
     if not _finite(images):
-        return Failure(dfa.start, "the states reached from h0 are not finite (the net overflows)")
-    for q, lo, hi in images:
+        return Failure(dfa.start, "the states reached from h0 are not finite (the net overflows)", "overflow")
+    for q, lo, hi, _ in images:
         place(lo, hi, q)
     work = list(range(len(boxes)))
     queued = set(work)
     steps = 0
     while work:
         if clock() > deadline:
-            return Failure(state[work[0]], OUT_OF_TIME)
+            return Failure(state[work[0]], OUT_OF_TIME, "time", work=steps)
         if steps > max_steps:
-            return Failure(state[work[0]], f"the regions did not close within {max_steps} image computations")
+            unclosed = f"the regions did not close within {max_steps} image computations"
+            if not growths:
+                return Failure(state[work[0]], unclosed, "closure", work=steps)
+            # the growth that recurred most: the image that kept leaving its state's regions
+            (p, w, q), (_, ex, width) = max(growths.items(), key=lambda kv: kv[1][0])
+            return Failure(q, unclosed, "closure", source=p, word=word(w), excess=ex, width=width, work=steps)
         j = work.pop()
         queued.discard(j)
         q = state[j]
         lo, hi = boxes[j]
         if not _readout_ok(m, lo, hi, q in dfa.accept):
-            return Failure(q, f"a region of state {dfa.states[q]} crosses the readout threshold")
+            zlo, zhi = m.box_logit(lo, hi)
+            by = grown_by[j]
+            return Failure(q, f"a region of state {dfa.states[q]} crosses the readout threshold", "readout",
+                           source=None if by is None else by[0], word=None if by is None else word(by[1]),
+                           readout=(float(zlo[0]), float(zhi[0])), width=float(np.max(hi - lo)),
+                           box=(lo.copy(), hi.copy()), work=steps)
         images, bad = _images(m, dfa, lo, hi, q, n_steps)
         steps += len(images) if n_steps == 1 else 1
         if bad is not None:
-            return Failure(q, f"from a region of state {dfa.states[q]}, the readout after {bad!r} crosses the "
-                              "threshold")
+            return Failure(bad[3], f"from a region of state {dfa.states[q]}, the readout after {bad[0]!r} crosses "
+                                   "the threshold", "readout", source=q, word=bad[0], readout=bad[1:3], after_word=True,
+                           width=float(np.max(hi - lo)), box=(lo.copy(), hi.copy()), work=steps)
         if not _finite(images):
             return Failure(q, f"from a region of state {dfa.states[q]}, an image is not finite (the net's state "
-                              "overflows): no box can hold it")
-        for p, ilo, ihi in images:
-            grown = place(ilo, ihi, p)
+                              "overflows): no box can hold it", "overflow", work=steps)
+        for p, ilo, ihi, w in images:
+            grown = place(ilo, ihi, p, (q, w))
             if grown is not None and grown not in queued:
                 work.append(grown)
                 queued.add(grown)
     regions = tuple(Region(q, b[0], b[1]) for q, b in zip(state, boxes, strict=True))
     why = _verify(m, dfa, list(regions), DEPTH, n_steps, deadline, clock)
     if why == OUT_OF_TIME:
-        return Failure(dfa.start, why)
+        return Failure(dfa.start, why, "time", work=steps)
     if why is not None:  # the loop above checks the same conditions; a mismatch would be a bug here
         return Failure(dfa.start, f"internal: the grown regions fail the check: {why}")
     return Certificate(dfa, regions, DEPTH, n_steps)

@@ -49,6 +49,7 @@ from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.net import Net
 from rnnlab.extract.certify import OUT_OF_TIME, Certificate, Failure, search
 from rnnlab.extract.dfa import minimal, shortest_difference
+from rnnlab.extract.diagnosis import Diagnosis, diagnose
 from rnnlab.extract.machine import NO_PROOF, Machine
 from rnnlab.extract.model import LearnedNet
 from rnnlab.extract.torch_net import TorchNet
@@ -93,6 +94,7 @@ class ExtractResult:
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase (PHASES), summing to seconds
     time_limit: float = float("inf")  # the limit it ran under
     out_of_time: tuple[str, ...] = ()  # the phases (keys of PHASES) that the time limit cut short, in order
+    diagnosis: Diagnosis | None = None  # where and why the proof of dfa failed, when it was sought and failed
 
     @property
     def ok(self) -> bool:
@@ -354,6 +356,8 @@ class _ProvingOracle(Oracle):
         self.agrees_up_to = 0  # of the latest hypothesis: every input up to this length was run and agrees
         self.reason = ""
         self.last: Automaton | None = None  # the latest hypothesis
+        self.failure: Failure | None = None  # the latest hypothesis's failed proof, and the states it started from
+        self.points: dict[int, np.ndarray] | None = None
 
     def _random(self, n: int, max_len: int) -> list[np.ndarray]:
         """n random inputs of length max_len, half uniform and half runs (`words`); each prefix is tested too,
@@ -365,6 +369,7 @@ class _ProvingOracle(Oracle):
         dfa = minimal(_to_automaton(hypothesis, self.m.alphabet))
         self.last = dfa
         self.certificate, self.wrong, self.agrees_up_to = None, None, 0
+        self.failure, self.points = None, None
         b, end = self.budget, self.budget.learn_end
         found_in = "testing"
         with b.phase("testing"):
@@ -381,11 +386,12 @@ class _ProvingOracle(Oracle):
             with b.phase("proof"):
                 points = self._points(dfa, end)
                 out = search(self.m, dfa, points, end, clock=b.clock) if points is not None else \
-                    Failure(dfa.start, OUT_OF_TIME)
+                    Failure(dfa.start, OUT_OF_TIME, "time")
             if isinstance(out, Certificate):
                 self.certificate = out
                 return None
             self.reason = out.reason
+            self.failure, self.points = out, points
             if not b.expired(end, "proof"):
                 found_in = "hunt"
                 with b.phase("hunt"):
@@ -492,12 +498,18 @@ def _extract(net: Net | LearnedNet | TorchNet, config: ExtractConfig, target: Au
         with budget.phase("final"):
             implements, net_wrong, extra = _against(m, dfa, cert is not None, target, oracle, budget)
     status = decide(cert is not None, wrong is not None, target is not None, implements)
+    diagnosis = None
+    if cert is None and wrong is None and oracle.failure is not None and oracle.last == dfa:
+        with budget.phase("proof"):  # autograd on the net's step, while the limit allows
+            diagnosis = diagnose(m, dfa, oracle.failure, oracle.points, config.seed, "proof" in budget.cut,
+                                 stop=lambda: clock() >= budget.end)
     seconds = clock() - budget.t0
     # L*'s own share: its membership queries and table, and the little bookkeeping outside every other phase
     budget.spent["queries"] = seconds - sum(v for p, v in budget.spent.items() if p != "queries")
     return ExtractResult(status, dfa, cert, wrong, agrees, seconds, oracle.rounds,
                          _reason(status, cert is not None, wrong, budget.cut, oracle.reason, extra), sul.asked,
-                         implements, net_wrong, extra, dict(budget.spent), config.time_limit, tuple(budget.cut))
+                         implements, net_wrong, extra, dict(budget.spent), config.time_limit, tuple(budget.cut),
+                         diagnosis)
 
 
 def _reason(status: str, certified: bool, wrong: list[int] | None, cut: list[str], failure: str,

@@ -199,7 +199,8 @@ class Diagnosis:
 
     def lines(self) -> list[str]:
         """The diagnosis as printed under "why not certified"."""
-        out = [f"  where: {self.where()}"]
+        where = self.where()
+        out = [] if where.startswith(self.reason) else [f"  where: {where}"]  # nothing beyond the reason itself
         net = f"the net: {self.contraction.reading()}; " if self.contraction is not None else ""
         out.append(f"  {net}may help: {'; '.join(self.hints)}")
         return out

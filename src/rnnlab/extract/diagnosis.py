@@ -137,8 +137,14 @@ def contraction(m: Machine, dfa: Automaton, points: dict[int, np.ndarray], seed:
         if not len(P) or not np.isfinite(P).all():
             continue
         S = torch.as_tensor(P, dtype=m.dtype)
-        norms = np.stack([torch.linalg.matrix_norm(_jacobians(m, S, a).double(), ord=2).numpy()
-                          for a in range(len(m.alphabet))], axis=1)  # (n, A)
+        per_symbol = []
+        for a in range(len(m.alphabet)):
+            if stop():
+                break
+            per_symbol.append(torch.linalg.matrix_norm(_jacobians(m, S, a).double(), ord=2).numpy())
+        if len(per_symbol) < len(m.alphabet):
+            break  # a state measured over some symbols only would read as smaller than it is
+        norms = np.stack(per_symbol, axis=1)  # (n, A)
         names.append(dfa.states[q])
         med.append(float(np.median(norms)))
         mx.append(float(norms.max()))

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rnnlab.exact.automaton import Automaton
 from rnnlab.extract.machine import Machine
 
 RUN, RUN_STEP = 2e-6, 1e-5  # fake seconds per input of a step of a batched run, and per such step
@@ -68,12 +67,3 @@ def timed_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
     monkeypatch.setattr(Machine, "box_step", timed_box)
     monkeypatch.setattr(Machine, "affine_step", timed_affine)
     yield fake
-
-
-def loses_count_at(k: int) -> Automaton:
-    """1^n for 1 <= n <= k, and nothing else: Tomita 1 (1*) up to a run of k ones."""
-    states = [f"s{i}" for i in range(k + 1)] + ["d"]
-    tr = {f"s{i}": {"0": "d", "1": f"s{i + 1}" if i < k else "d"} for i in range(k + 1)}
-    tr["d"] = {"0": "d", "1": "d"}
-    return Automaton.from_dict({"alphabet": ["0", "1"], "states": states, "start": "s0", "accept": states[:-1],
-                                "transitions": tr})

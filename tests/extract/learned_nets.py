@@ -80,3 +80,12 @@ def one_hot_net(spec: Automaton, name: str = "one-hot", gain: float | None = 20.
                  dtype=np.float32)
     empty = np.zeros(0, dtype=np.float32)
     return LearnedNet(name, "elman", spec.alphabet, (layer,), {}, empty, empty, v, -0.5, spec)
+
+
+def loses_count_at(k: int) -> Automaton:
+    """1^n for 1 <= n <= k, and nothing else: Tomita 1 (1*) up to a run of k ones."""
+    states = [f"s{i}" for i in range(k + 1)] + ["d"]
+    tr = {f"s{i}": {"0": "d", "1": f"s{i + 1}" if i < k else "d"} for i in range(k + 1)}
+    tr["d"] = {"0": "d", "1": "d"}
+    return Automaton.from_dict({"alphabet": ["0", "1"], "states": states, "start": "s0", "accept": states[:-1],
+                                "transitions": tr})

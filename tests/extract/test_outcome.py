@@ -11,7 +11,8 @@ import json
 
 import numpy as np
 import pytest
-from fake_clock import FakeClock, loses_count_at
+from fake_clock import FakeClock
+from learned_nets import loses_count_at
 
 import rnnlab.cli.extract as cli_extract
 import rnnlab.extract.lstar as lstar

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fake_clock import IMAGE, RUN, RUN_STEP, STEP, FakeClock, loses_count_at
+from fake_clock import IMAGE, RUN, RUN_STEP, STEP, FakeClock
+from learned_nets import loses_count_at
 
 from rnnlab.exact.compiler import compile_dfa
 from rnnlab.extract import certify

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from learned_nets import loses_count_at
 
 import rnnlab.extract.lstar as lstar
-from rnnlab.exact.automaton import Automaton
 from rnnlab.exact.compiler import compile_dfa
 from rnnlab.extract.languages import TOMITA
 from rnnlab.extract.lstar import ExtractConfig, dfa_outputs, extract
@@ -49,20 +49,13 @@ def test_random_words_are_half_uniform_half_runs() -> None:
     assert np.array_equal(a[5:], run_words(rng, 4, 50, 3))
 
 
-def _loses_count_at(k: int) -> Automaton:
-    """1^n for 1 <= n <= k, and nothing else: Tomita 1 (1*) up to a run of k ones."""
-    states = [f"s{i}" for i in range(k + 1)] + ["d"]
-    tr = {f"s{i}": {"0": "d", "1": f"s{i + 1}" if i < k else "d"} for i in range(k + 1)}
-    tr["d"] = {"0": "d", "1": "d"}
-    return Automaton.from_dict({"alphabet": ["0", "1"], "states": states, "start": "s0", "accept": states[:-1],
-                                "transitions": tr})
 
 
 def test_a_net_wrong_only_on_a_long_run_is_found_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
     """A compiled net that agrees with Tomita 1 on every input except those starting with 31 ones: uniform inputs
     meet it once in 2^31, run inputs often. The verdict flips to undecided when the extractor draws uniform
     inputs only."""
-    net = compile_dfa(_loses_count_at(30), "sigmoid")
+    net = compile_dfa(loses_count_at(30), "sigmoid")
     r = extract(net, ExtractConfig(time_limit=6.0, random_words=300), TOMITA["tomita1"])
     assert r.implements is False
     assert r.net_wrong_input is not None
@@ -85,7 +78,7 @@ def test_learn_check_runs_finds_a_net_that_loses_count() -> None:
     spec = TOMITA["tomita1"]
     right = check_runs(learned_from_compiled(spec), spec, 300, 160, seed=0)
     assert right == {"inputs": 300, "length": 160, "accuracy": 1.0, "inputs_wrong": 0}
-    net = learned_from_compiled(_loses_count_at(30))
+    net = learned_from_compiled(loses_count_at(30))
     got = check_runs(net, spec, 300, 160, seed=0)
     words = run_words(np.random.default_rng([0, 3]), 300, 160, 2)
     wrong = sum(all(w[:31]) for w in words.tolist())  # the two languages differ exactly on prefixes 1^n, n > 30

@@ -183,11 +183,9 @@ def _run_torch(net: TorchNet, x1: list[str], word: np.ndarray, as_json: bool) ->
     if as_json:
         emit_json({"net": net.name, "cells": [b.cell for b in net.blocks], "output": outs, "y": decided})
         return
-    rule = {1: "accepts a prefix iff y > " + ("1/2" if net.head[-1].op == "sigmoid" else "0"),
-            2: "accepts a prefix iff y_1 > y_0"}.get(net.outputs, "the output is the label of argmax y")
     frame = "".join(f", {w} {' '.join(f)}" for w, f in (("prefix", net.prefix), ("suffix", net.suffix)) if f)
     click.echo(f"{net.name}: PyTorch net ({', '.join(f'{b.cell} x{b.layers}' for b in net.blocks)}, "
-               f"{net.hidden} hidden units{frame}); {rule}")
+               f"{net.hidden} hidden units{frame}); {net.rule}")
     w = max(2, *map(len, x1))
     click.echo(f"t  {'x':<{w}} {'decision':<9}y (the head's output)")
     for t in range(len(x1)):

@@ -367,6 +367,13 @@ class TorchNet:
         start = S.shape[1] - blk.state_size + (blk.layers - 1) * blk.hidden
         return S[:, start:start + blk.hidden]
 
+    @property
+    def rule(self) -> str:
+        """The output rule in words, as `decide` applies it."""
+        if self.outputs == 1:
+            return "accepts a prefix iff y > " + ("1/2" if self.head[-1].op == "sigmoid" else "0")
+        return "accepts a prefix iff y_1 > y_0" if self.outputs == 2 else "the output is the label of argmax y"
+
     def decide(self, y: Tensor) -> Tensor:
         """Label indices (B,) of head outputs y (B, C): module docstring's output rule."""
         if y.shape[1] == 1:
